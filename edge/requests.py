@@ -1,0 +1,225 @@
+"""Request/response traffic: users ask a compute site and wait for the answer.
+
+One request is a chain of callbacks, with no simpy process behind it:
+
+    arrival -> uplink transfer -> [forward to the cloud] -> queue and service
+            -> response transfer -> record
+
+A serving MEC site forwards a fraction of the requests to `forward_to` on arrival,
+without serving them itself (the share it cannot or should not answer).  Every
+request is one row of the ``requests`` table.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import count
+from typing import Any
+
+import numpy as np
+
+from sim.arrivals import ArrivalStream, make_arrivals
+from sim.engine import Wake
+from sim.network import Route
+from sim.scenario.schema import RequestResponseSpec
+from sim.stats import latency_summary
+from sim.workload import WORKLOADS, RunContext, Site, Table
+
+__all__ = ["RequestResponse"]
+
+# Positions in a request record (a plain list, cheap to create and update).
+_GROUP, _USER, _SITE, _FWD, _SEND, _ARRIVE, _START, _END, _DONE = range(9)
+
+
+class _Client:
+    """One user group of the workload and its precomputed routes."""
+
+    def __init__(self, index: int, group: str, site: str, up: list[Route],
+                 down: list[Route], stream: ArrivalStream) -> None:
+        self.index = index
+        self.group = group
+        self.site = site
+        self.up = up
+        self.down = down
+        self.stream = stream
+        self.fwd_down: list[Route] = []
+
+
+@WORKLOADS.register("request_response")
+class RequestResponse:
+    """Users of some groups send requests to a site with compute."""
+
+    def __init__(self, spec: RequestResponseSpec, ctx: RunContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.env = ctx.engine.env
+        self.net = ctx.network
+        self.kind = spec.job_kind
+        self.records: list[list[Any]] = []
+        self._cols: dict[str, np.ndarray] | None = None
+        self._ids = count()
+        self._forward = spec.forward_fraction
+        self._coin: list[float] = []
+        self._coin_i = 0
+        self._coin_rng = ctx.engine.streams(f"workload/{spec.name}/forward")
+        topo = ctx.topology
+        self.forward_site: str | None = None
+        if spec.forward_fraction > 0:
+            self.forward_site = _resolve_site(ctx, spec.forward_to, None, self.kind)
+        self.clients: list[_Client] = []
+        self._fwd_route: dict[str, Route] = {}
+        for i, group in enumerate(spec.clients):
+            attach = topo.groups[group].attach
+            site = _resolve_site(ctx, spec.serve, attach, self.kind)
+            paths = topo.user_paths(group, site)
+            if paths is None:  # checked when the run was prepared
+                raise RuntimeError(f"no route from {group} to {site}")
+            stream = make_arrivals(
+                spec.arrivals, topo.groups[group].count,
+                ctx.engine.streams(f"workload/{spec.name}/arrivals/{group}"))
+            client = _Client(i, group, site, [self.net.route(p) for p in paths[0]],
+                             [self.net.route(p) for p in paths[1]], stream)
+            if self.forward_site is not None and self.forward_site != site:
+                fwd = topo.user_paths(group, self.forward_site)
+                if fwd is None:
+                    raise RuntimeError(f"no route from {group} to {self.forward_site}")
+                client.fwd_down = [self.net.route(p) for p in fwd[1]]
+                self._fwd_route[site] = self.net.route_between(site, self.forward_site)
+            self.clients.append(client)
+        self.sites: list[str] = sorted({c.site for c in self.clients}
+                                       | ({self.forward_site} if self.forward_site else set()))
+        self._site_index = {name: i for i, name in enumerate(self.sites)}
+
+    # ---------------------------------------------------------------- the chain
+
+    def start(self) -> None:
+        for client in self.clients:
+            gap, user = client.stream()
+            Wake(self.env, self.spec.start + gap, self._arrive, (client, user))
+
+    def _arrive(self, ev: Wake) -> None:
+        client, user = ev.data
+        now = self.env._now
+        gap, nxt = client.stream()
+        Wake(self.env, gap, self._arrive, (client, nxt))
+        rec = [client, user, client.site, False, now, math.nan, math.nan, math.nan, math.nan]
+        self.records.append(rec)
+        self.net.send(client.up[user], self.spec.request_size, self._at_site, rec)
+
+    def _at_site(self, rec: list[Any]) -> None:
+        if self._forward > 0.0:
+            i = self._coin_i
+            if i == len(self._coin):
+                self._coin = self._coin_rng.random(4096).tolist()
+                i = 0
+            self._coin_i = i + 1
+            if self._coin[i] < self._forward and rec[_SITE] != self.forward_site:
+                rec[_FWD] = True
+                self.net.send(self._fwd_route[rec[_SITE]], self.spec.request_size,
+                              self._at_forward, rec)
+                return
+        rec[_ARRIVE] = self.env._now
+        self.ctx.sites[rec[_SITE]].submit(self.kind, self._served, rec, self.spec.priority)
+
+    def _at_forward(self, rec: list[Any]) -> None:
+        rec[_SITE] = self.forward_site
+        rec[_ARRIVE] = self.env._now
+        self.ctx.sites[rec[_SITE]].submit(self.kind, self._served, rec, self.spec.priority)
+
+    def _served(self, rec: list[Any], start: float) -> None:
+        rec[_START] = start
+        rec[_END] = self.env._now
+        client: _Client = rec[_GROUP]
+        route = client.fwd_down[rec[_USER]] if rec[_FWD] else client.down[rec[_USER]]
+        self.net.send(route, self.spec.response_size, self._responded, rec)
+
+    def _responded(self, rec: list[Any]) -> None:
+        rec[_DONE] = self.env._now
+
+    # ------------------------------------------------------------------ results
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The records as columns (computed once, after the run)."""
+        if self._cols is not None and len(self._cols["t_send"]) == len(self.records):
+            return self._cols
+        n = len(self.records)
+        cols: dict[str, np.ndarray]
+        if n == 0:
+            empty = np.zeros(0)
+            cols = {"group": empty.astype(np.int32), "user": empty.astype(np.int64),
+                    "site": empty.astype(np.int32), "forwarded": empty.astype(bool),
+                    **{k: empty for k in ("t_send", "t_arrive", "t_start", "t_end",
+                                          "t_response")}}
+        else:
+            fields = list(zip(*self.records, strict=True))
+            site_of = self._site_index
+            cols = {
+                "group": np.fromiter((c.index for c in fields[_GROUP]), np.int32, n),
+                "user": np.array(fields[_USER], dtype=np.int64),
+                "site": np.fromiter((site_of[s] for s in fields[_SITE]), np.int32, n),
+                "forwarded": np.array(fields[_FWD], dtype=bool),
+                "t_send": np.array(fields[_SEND], dtype=float),
+                "t_arrive": np.array(fields[_ARRIVE], dtype=float),
+                "t_start": np.array(fields[_START], dtype=float),
+                "t_end": np.array(fields[_END], dtype=float),
+                "t_response": np.array(fields[_DONE], dtype=float),
+            }
+        self._cols = cols
+        return cols
+
+    def tables(self) -> dict[str, Table]:
+        cols = self._columns()
+        groups = np.array([c.group for c in self.clients], dtype=object)
+        sites = np.array(self.sites, dtype=object)
+        n = len(cols["t_send"])
+        return {"requests": {
+            "request_id": np.arange(n, dtype=np.int64),
+            "workload": np.full(n, self.spec.name, dtype=object),
+            "group": groups[cols["group"]] if n else np.array([], dtype=object),
+            "user": cols["user"],
+            "site": sites[cols["site"]] if n else np.array([], dtype=object),
+            "forwarded": cols["forwarded"],
+            "t_send": cols["t_send"],
+            "t_arrive": cols["t_arrive"],
+            "t_start": cols["t_start"],
+            "t_end": cols["t_end"],
+            "t_response": cols["t_response"],
+            "latency": cols["t_response"] - cols["t_send"],
+            "bytes_up": np.full(n, self.spec.request_size),
+            "bytes_down": np.full(n, self.spec.response_size),
+        }}
+
+    def summary(self, start: float, end: float) -> dict[str, dict[str, Any]]:
+        cols = self._columns()
+        sent = (cols["t_send"] >= start) & (cols["t_send"] < end)
+        done = sent & ~np.isnan(cols["t_response"])
+        t_send = cols["t_send"][done]
+        latency = cols["t_response"][done] - t_send
+        wait = cols["t_start"][done] - cols["t_arrive"][done]
+        span = end - start
+        section: dict[str, Any] = {
+            "sent": int(sent.sum()),
+            "completed": int(done.sum()),
+            "incomplete": int(sent.sum() - done.sum()),
+            "forwarded": int((sent & cols["forwarded"]).sum()),
+            "throughput_per_s": float(done.sum() / span) if span > 0 else 0.0,
+            "latency_s": latency_summary(latency, t_send),
+            "wait_s": latency_summary(wait, t_send),
+        }
+        return {"requests": {self.spec.name: section}}
+
+
+def _resolve_site(ctx: RunContext, target: str, attach: str | None, kind: str) -> str:
+    """The node that serves `target` ("nearest_mec", "cloud" or a name) for `attach`."""
+    sites: dict[str, Site] = ctx.sites
+    topo = ctx.topology
+    if target == "cloud":
+        return next(n for n in sorted(sites) if topo.sites[n].kind == "cloud")
+    if target == "nearest_mec":
+        candidates = [n for n in sites if topo.sites[n].kind == "mec" and sites[n].has_kind(kind)]
+        assert attach is not None
+        best = topo.nearest(attach, candidates)
+        if best is None:
+            raise RuntimeError(f"no MEC site reachable from {attach}")
+        return best
+    return target

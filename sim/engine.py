@@ -1,0 +1,97 @@
+"""The discrete-event engine of one run: a simpy environment and the run's random streams.
+
+Models schedule work with :func:`call_at` (a callback after a delay) instead of a
+simpy process per request: one event object and one heap entry per step, which is
+what lets a Python simulator move hundreds of thousands of requests per second.
+Processes remain available for models where readability matters more than speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import NORMAL, Event
+
+__all__ = ["Engine", "Streams", "Wake", "call_later"]
+
+Callback = Callable[[Any], None]
+
+
+class Wake(Event):
+    """An event that fires after `delay` and calls `fn(self)`; `data` rides along.
+
+    It is a :class:`simpy.events.Event`, so processes may also wait for it.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, env: simpy.Environment, delay: float, fn: Callback, data: Any = None):
+        self.env = env
+        self.callbacks = [fn]
+        self._value = None
+        self._ok = True
+        self.data = data
+        env.schedule(self, NORMAL, delay)
+
+
+def call_later(env: simpy.Environment, delay: float, fn: Callback, data: Any = None) -> Wake:
+    """Schedule `fn(event)` at `env.now + delay`; `event.data` is `data`."""
+    return Wake(env, delay, fn, data)
+
+
+class Streams:
+    """Named, independent random streams from one master seed.
+
+    Each component asks for its stream by a stable name; the stream's seed is the
+    master seed plus a hash of the name, spawned through ``SeedSequence``, so adding a
+    component never changes the draws of the others.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._made: dict[str, np.random.Generator] = {}
+
+    def __call__(self, name: str) -> np.random.Generator:
+        if name in self._made:
+            raise ValueError(f"random stream {name!r} requested twice")
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+        seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(key,))
+        gen = np.random.Generator(np.random.PCG64(seq))
+        self._made[name] = gen
+        return gen
+
+
+class Engine:
+    """The simpy environment, the random streams and the run's time window."""
+
+    def __init__(self, seed: int, duration: float, warmup: float = 0.0) -> None:
+        self.env = simpy.Environment()
+        self.streams = Streams(seed)
+        self.duration = duration
+        self.warmup = warmup
+
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def call_later(self, delay: float, fn: Callback, data: Any = None) -> Wake:
+        return Wake(self.env, delay, fn, data)
+
+    def run(self, progress: Callable[[float], None] | None = None, steps: int = 100) -> None:
+        """Run to `duration`; `progress(now)` is called `steps` times along the way."""
+        if progress is not None:
+            interval = self.duration / steps
+
+            def tick(_: Any) -> None:
+                progress(self.now)
+                if self.now + interval < self.duration:
+                    self.call_later(interval, tick)
+
+            self.call_later(interval, tick)
+        self.env.run(until=self.duration)
+        if progress is not None:
+            progress(self.duration)

@@ -1,0 +1,328 @@
+"""Flow-level transport: messages as fluid flows sharing channels max-min fairly.
+
+A message of S bytes on a route is a *flow*.  While it is being sent it holds a
+rate on every channel of its route; rates are max-min fair, re-solved whenever a
+flow starts or ends, and only for the *component* of flows that share channels
+with it (directly or through other flows).  The last byte arrives one propagation
+delay (plus jitter, when the route has any) after the flow's last byte left.  So a
+message alone on its route takes exactly ``delay + S / bottleneck``.
+
+Fast path: a flow that shares no channel with a live flow needs no solver at all;
+its completion is known when it starts.  It is scheduled as one event (its
+delivery), and it is removed from its channels lazily, when the next flow on them
+finds it finished.  If another flow joins before it finishes, the flow is brought
+into the solver like any other, and its stale delivery event is ignored.
+
+Loss model: a route that delivers each packet with probability q = prod(1 - loss)
+carries S / q bytes for S delivered (retransmissions use capacity); latency grows
+with the extra bytes.  With the optional TCP-like cap a flow's rate is also at most
+window / RTT and the Mathis et al. bound MSS / RTT * sqrt(3/2) / sqrt(1 - q).
+
+Jitter: a channel with jitter J adds an exponential delay of mean J to every
+message that crosses it, drawn when the message starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.engine import Wake
+from sim.maxmin import max_min_rates
+from sim.scenario.schema import TcpSpec
+from sim.topology import Path, Topology
+
+__all__ = ["Flow", "FlowNetwork", "Route"]
+
+Deliver = Callable[[Any], None]
+
+_ALONE = 0
+_SHARED = 1
+
+
+class Route:
+    """A path prepared for sending: what the hot path needs, precomputed once."""
+
+    __slots__ = ("channels", "delay", "index", "jitter", "lone_rate", "overhead", "path",
+                 "rate_cap")
+
+    def __init__(self, index: int, path: Path, capacity: list[float], tcp: TcpSpec | None):
+        self.index = index
+        self.path = path
+        self.channels = path.channels
+        self.delay = path.delay
+        self.jitter = path.jitter
+        self.overhead = 1.0 / path.delivery
+        cap = math.inf
+        if tcp is not None:
+            rtt = 2.0 * path.delay
+            if rtt > 0:
+                cap = tcp.window / rtt
+                loss = 1.0 - path.delivery
+                if loss > 0:
+                    cap = min(cap, tcp.mss / rtt * math.sqrt(1.5 / loss))
+        self.rate_cap = cap
+        bottleneck = min((capacity[c] for c in self.channels), default=math.inf)
+        self.lone_rate = min(bottleneck, cap)
+
+
+class Flow:
+    """One message in transit.  `left` is bytes still to send as of time `t_seg`."""
+
+    __slots__ = ("data", "extra", "fn", "id", "left", "mode", "payload", "rate", "route",
+                 "t_end", "t_seg", "wake")
+
+    def __init__(self, fid: int, route: Route, payload: float, extra: float, fn: Deliver,
+                 data: Any) -> None:
+        self.id = fid
+        self.route = route
+        self.payload = payload
+        self.left = payload * route.overhead
+        self.extra = extra
+        self.fn = fn
+        self.data = data
+        self.rate = 0.0
+        self.t_seg = 0.0
+        self.t_end = math.inf
+        self.mode = _ALONE
+        self.wake: Wake | None = None
+
+
+class FlowNetwork:
+    """Moves bytes between nodes of a :class:`Topology` on a simpy environment."""
+
+    def __init__(self, env: simpy.Environment, topology: Topology,
+                 rng: np.random.Generator, tcp: TcpSpec | None = None) -> None:
+        self.env = env
+        self.topology = topology
+        self.tcp = tcp
+        self.capacity: list[float] = [c.capacity for c in topology.channels]
+        self._cap_array = np.asarray(self.capacity, dtype=float)
+        self.active: list[dict[int, Flow]] = [{} for _ in topology.channels]
+        self.routes: list[Route] = []
+        self._route_of: dict[tuple[str, ...], Route] = {}
+        self._next_id = 0
+        self._rng = rng
+        self._jitter: list[float] = []
+        self._jitter_i = 0
+        # Rate segments (route index, t0, t1, rate): a flow held `rate` bytes/s on every
+        # channel of the route during [t0, t1).  A flow alone on its route is recorded
+        # whole when it starts; if another flow joins before it ends, a segment with
+        # the opposite rate cancels the part that did not happen.
+        self._segments: list[tuple[int, float, float, float]] = []
+        self.messages_delivered = 0
+        self.bytes_sent = 0.0
+        self.bytes_delivered = 0.0
+        self.solves = 0
+
+    @property
+    def messages_sent(self) -> int:
+        return self._next_id
+
+    # ------------------------------------------------------------------- routes
+
+    def route(self, path: Path) -> Route:
+        """The prepared route of a path (one object per distinct channel sequence)."""
+        key = (*map(str, path.channels), "|", *path.nodes)
+        route = self._route_of.get(key)
+        if route is None:
+            route = Route(len(self.routes), path, self.capacity, self.tcp)
+            self.routes.append(route)
+            self._route_of[key] = route
+        return route
+
+    def route_between(self, src: str, dst: str) -> Route:
+        """Route between infrastructure nodes or group members written ``group[i]``."""
+        path = self._member_path(src, dst)
+        if path is None:
+            raise ValueError(f"no route from {src!r} to {dst!r}")
+        return self.route(path)
+
+    def _member_path(self, src: str, dst: str) -> Path | None:
+        topo = self.topology
+        src_node, src_i = _split_member(src)
+        dst_node, dst_i = _split_member(dst)
+        if src_i is not None and dst_i is not None:
+            raise ValueError("user-to-user routes go through a site; send twice")
+        if src_i is not None:
+            paths = topo.user_paths(src_node, dst_node)
+            return None if paths is None else paths[0][src_i]
+        if dst_i is not None:
+            paths = topo.user_paths(dst_node, src_node)
+            return None if paths is None else paths[1][dst_i]
+        return topo.path(src_node, dst_node)
+
+    # --------------------------------------------------------------------- API
+
+    def transfer(self, src: str, dst: str, size: float, cls: str = "") -> simpy.Event:
+        """An event that fires when the last byte of `size` bytes sent now arrives."""
+        done = self.env.event()
+
+        def arrived(_: Any) -> None:
+            done.succeed()
+
+        self.send(self.route_between(src, dst), size, arrived, None)
+        return done
+
+    def send(self, route: Route, size: float, fn: Deliver, data: Any) -> None:
+        """Send `size` bytes on `route`; call ``fn(data)`` when the last byte arrives."""
+        env = self.env
+        now = env._now
+        self.bytes_sent += size
+        extra = route.delay
+        if route.jitter:
+            extra += self._draw_jitter(route.jitter)
+        fid = self._next_id
+        self._next_id = fid + 1
+        flow = Flow(fid, route, size, extra, fn, data)
+        if flow.left <= 0.0:
+            flow.wake = Wake(env, extra, self._delivered, flow)
+            return
+        active = self.active
+        alone = True
+        for c in route.channels:
+            flows = active[c]
+            if flows:
+                _drop_finished(flows, now)
+                if flows:
+                    alone = False
+            flows[fid] = flow
+        if alone:
+            rate = route.lone_rate
+            t_end = now + flow.left / rate
+            flow.rate = rate
+            flow.t_seg = now
+            flow.t_end = t_end
+            self._segments.append((route.index, now, t_end, rate))
+            flow.wake = Wake(env, t_end - now + extra, self._delivered, flow)
+        else:
+            self._resolve(route.channels, now)
+
+    # --------------------------------------------------------------- internals
+
+    def _draw_jitter(self, means: tuple[float, ...]) -> float:
+        total = 0.0
+        for mean in means:
+            i = self._jitter_i
+            if i == len(self._jitter):
+                self._jitter = self._rng.exponential(1.0, 4096).tolist()
+                i = 0
+            self._jitter_i = i + 1
+            total += mean * self._jitter[i]
+        return total
+
+    def _delivered(self, ev: Wake) -> None:
+        flow: Flow = ev.data
+        if flow.wake is not ev:
+            return  # superseded: the flow's rate changed after this was scheduled
+        flow.wake = None
+        self.messages_delivered += 1
+        self.bytes_delivered += flow.payload
+        flow.fn(flow.data)
+
+    def _departed(self, ev: Wake) -> None:
+        flow: Flow = ev.data
+        if flow.wake is not ev:
+            return
+        now = self.env.now
+        self._segments.append((flow.route.index, flow.t_seg, now, flow.rate))
+        flow.left = 0.0
+        for c in flow.route.channels:
+            del self.active[c][flow.id]
+        flow.wake = Wake(self.env, flow.extra, self._delivered, flow)
+        self._resolve(flow.route.channels, now)
+
+    def _component(self, channels: tuple[int, ...], now: float) -> tuple[list[Flow], list[int]]:
+        """Flows connected to `channels` through shared channels, and their channels."""
+        seen_ch: dict[int, None] = {}
+        flows: dict[int, Flow] = {}
+        stack = list(channels)
+        active = self.active
+        while stack:
+            c = stack.pop()
+            if c in seen_ch:
+                continue
+            seen_ch[c] = None
+            here = active[c]
+            _drop_finished(here, now)
+            for fid, f in here.items():
+                if fid not in flows:
+                    flows[fid] = f
+                    stack.extend(f.route.channels)
+        ordered = sorted(flows.values(), key=lambda f: f.id)
+        return ordered, sorted(seen_ch)
+
+    def _resolve(self, channels: tuple[int, ...], now: float) -> None:
+        flows, chans = self._component(channels, now)
+        if not flows:
+            return
+        self.solves += 1
+        col = {c: i for i, c in enumerate(chans)}
+        weights = np.zeros((len(chans), len(flows)))
+        caps = np.empty(len(flows))
+        for j, f in enumerate(flows):
+            for c in f.route.channels:
+                weights[col[c], j] = 1.0
+            caps[j] = f.route.rate_cap
+        rates = max_min_rates(weights, self._cap_array[chans], caps).tolist()
+        env = self.env
+        active = self.active
+        segments = self._segments
+        for f, rate in zip(flows, rates, strict=True):
+            if f.rate > 0.0:
+                if f.mode == _ALONE:  # cancel the recorded remainder of its lone run
+                    segments.append((f.route.index, now, f.t_end, -f.rate))
+                else:
+                    segments.append((f.route.index, f.t_seg, now, f.rate))
+                f.left -= f.rate * (now - f.t_seg)
+            f.rate = rate
+            f.t_seg = now
+            f.t_end = now + max(f.left, 0.0) / rate
+            if all(len(active[c]) == 1 for c in f.route.channels):
+                f.mode = _ALONE
+                segments.append((f.route.index, now, f.t_end, rate))
+                f.wake = Wake(env, f.t_end - now + f.extra, self._delivered, f)
+            else:
+                f.mode = _SHARED
+                f.wake = Wake(env, f.t_end - now, self._departed, f)
+
+    # ----------------------------------------------------------------- results
+
+    def segments(self) -> dict[str, np.ndarray]:
+        """Rate segments as arrays: route index, t0, t1, rate (bytes/s; may be < 0)."""
+        table = np.array(self._segments, dtype=float).reshape(-1, 4)
+        return {"route": table[:, 0].astype(np.int64), "t0": table[:, 1],
+                "t1": table[:, 2], "rate": table[:, 3]}
+
+    def flush(self, now: float) -> None:
+        """Close the segments of flows still sharing channels at the end of the run."""
+        closed: set[int] = set()
+        for flows in self.active:
+            for f in flows.values():
+                if f.mode == _SHARED and f.id not in closed:
+                    closed.add(f.id)
+                    self._segments.append((f.route.index, f.t_seg, now, f.rate))
+                    f.left -= f.rate * (now - f.t_seg)
+                    f.t_seg = now
+
+
+def _drop_finished(flows: dict[int, Flow], now: float) -> None:
+    """Forget flows that ran alone and have sent their last byte by `now`."""
+    if len(flows) == 1:
+        for f in flows.values():
+            if f.mode == _ALONE and f.t_end <= now:
+                flows.clear()
+            return
+    for fid in [f.id for f in flows.values() if f.mode == _ALONE and f.t_end <= now]:
+        del flows[fid]
+
+
+def _split_member(name: str) -> tuple[str, int | None]:
+    if name.endswith("]") and "[" in name:
+        base, _, idx = name[:-1].partition("[")
+        return base, int(idx)
+    return name, None

@@ -1,0 +1,280 @@
+"""One run of a scenario: build the models, run the engine, collect tables and summary.
+
+This module is the run builder: with the CLI it is the only place that knows
+every package.  The engine, topology and network never import a workload; they
+are wired to the workloads here, through the workload registry.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge.compute import ComputeSite
+from sim.engine import Engine, Wake
+from sim.linkload import channel_bytes
+from sim.network import FlowNetwork
+from sim.plugins import load_builtin_plugins
+from sim.scenario.problems import Problem, ScenarioError
+from sim.scenario.schema import RequestResponseSpec, Scenario
+from sim.topology import Topology
+from sim.workload import WORKLOADS, RunContext, Site, Table, Workload
+
+__all__ = ["Run", "RunOutput", "run_id_of"]
+
+SUMMARY_SCHEMA = "edgestream.summary/1"
+
+
+@dataclass
+class RunOutput:
+    """What a finished run hands to the results writer."""
+
+    scenario: Scenario
+    run_id: str
+    tables: dict[str, Table]
+    summary: dict[str, Any]
+    stats: dict[str, float] = field(default_factory=dict)
+    """Wall time, event count: facts about the execution, never in summary.json."""
+
+
+def run_id_of(scenario: Scenario) -> str:
+    """Deterministic run id: the seed and a hash of the effective scenario."""
+    canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:10]
+    return f"seed{scenario.seed}-{digest}"
+
+
+def route_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
+    """Every workload's users must reach their serving site and back."""
+    problems: list[Problem] = []
+    sites = {n: s for n, s in topology.sites.items() if s.compute is not None}
+    for i, spec in enumerate(scenario.workloads):
+        if not isinstance(spec, RequestResponseSpec):
+            continue
+        kind = spec.job_kind
+        for j, group in enumerate(spec.clients):
+            attach = topology.groups[group].attach
+            loc = ("workloads", i, "clients", j)
+            if spec.serve == "nearest_mec":
+                mecs = [n for n, s in sites.items() if s.kind == "mec"
+                        and s.compute is not None and kind in s.compute.service]
+                served = topology.nearest(attach, mecs)
+                if served is None:
+                    problems.append(Problem(loc, f'user group "{group}" reaches no MEC site '
+                                                 f'serving job kind "{kind}"'))
+                    continue
+            elif spec.serve == "cloud":
+                served = next((n for n, s in sites.items() if s.kind == "cloud"), spec.serve)
+            else:
+                served = spec.serve
+            topology.require_path(attach, served, loc, problems,
+                                  f'user group "{group}" cannot reach "{served}"')
+            if spec.forward_fraction > 0:
+                target = spec.forward_to
+                if target == "cloud":
+                    target = next((n for n, s in sites.items() if s.kind == "cloud"), target)
+                if target != served:
+                    topology.require_path(served, target, ("workloads", i, "forward_to"),
+                                          problems, f'"{served}" cannot forward to "{target}"')
+    return problems
+
+
+class Run:
+    """A scenario wired to its models, ready to execute once."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        load_builtin_plugins()
+        self.scenario = scenario
+        self.run_id = run_id_of(scenario)
+        self.topology = Topology(scenario)
+        problems = route_problems(scenario, self.topology)
+        if problems:
+            raise ScenarioError(problems)
+        self.engine = Engine(scenario.seed, scenario.duration, scenario.warmup)
+        env = self.engine.env
+        self.network = FlowNetwork(env, self.topology, self.engine.streams("network/jitter"),
+                                   scenario.network.tcp)
+        self.sites: dict[str, ComputeSite] = {
+            name: ComputeSite(env, name, node.compute, self.engine.streams)
+            for name, node in sorted(self.topology.sites.items()) if node.compute is not None
+        }
+        sites: dict[str, Site] = dict(self.sites)
+        self.context = RunContext(scenario, self.engine, self.topology, self.network, sites)
+        self.workloads: list[Workload] = [
+            WORKLOADS.get(spec.kind)(spec, self.context) for spec in scenario.workloads
+        ]
+        self._site_rows: list[tuple[float, str, int, int]] = []
+        self._loads: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._executed = False
+
+    # ------------------------------------------------------------------ running
+
+    def _sample_sites(self, _: Any) -> None:
+        now = self.engine.now
+        for name, site in self.sites.items():
+            self._site_rows.append((now, name, site.queue_length, site.busy))
+        if now + self.scenario.sample_interval <= self.scenario.duration:
+            Wake(self.engine.env, self.scenario.sample_interval, self._sample_sites)
+
+    def _end_warmup(self, _: Any) -> None:
+        for site in self.sites.values():
+            site.mark()
+
+    def execute(self, progress: Callable[[float], None] | None = None) -> RunOutput:
+        """Run the scenario to its end and collect the results."""
+        if self._executed:
+            raise RuntimeError("a Run executes once; build a new one")
+        self._executed = True
+        started = time.perf_counter()
+        env = self.engine.env
+        Wake(env, 0.0, self._sample_sites)
+        if self.scenario.warmup > 0:
+            Wake(env, self.scenario.warmup, self._end_warmup)
+        for workload in self.workloads:
+            workload.start()
+        # The run creates millions of short-lived objects and no reference cycles
+        # that outlive an event; the cyclic collector would only rescan the growing
+        # record lists again and again (it doubled the run time of the benchmark).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.engine.run(progress)
+            self.network.flush(self.engine.now)
+            sim_wall = time.perf_counter() - started
+            tables = self.tables()
+            summary = self.summary()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        return RunOutput(
+            scenario=self.scenario, run_id=self.run_id, tables=tables, summary=summary,
+            stats={"wall_time_s": time.perf_counter() - started, "simulate_s": sim_wall,
+                   "events": float(_events_scheduled(env))},
+        )
+
+    # ------------------------------------------------------------------ results
+
+    def _channel_bytes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bytes per channel and sample bin, and per channel in the statistics window.
+
+        Returns (bin edges, bytes per bin, bytes in [warmup, duration]); computed once.
+        """
+        if self._loads is None:
+            scn = self.scenario
+            n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
+            edges = np.arange(n_bins + 1) * scn.sample_interval
+            edges[-1] = scn.duration  # the last bin may be shorter than the others
+            grid = np.union1d(edges, [scn.warmup])
+            seg = self.network.segments()
+            fine = channel_bytes(seg["route"], seg["t0"], seg["t1"], seg["rate"],
+                                 [r.channels for r in self.network.routes],
+                                 len(self.topology.channels), grid)
+            cum = np.concatenate([np.zeros((fine.shape[0], 1)), np.cumsum(fine, axis=1)], axis=1)
+            at_edges = cum[:, np.searchsorted(grid, edges)]
+            w0, w1 = np.searchsorted(grid, [scn.warmup, scn.duration])
+            self._loads = (edges, np.diff(at_edges, axis=1), cum[:, w1] - cum[:, w0])
+        return self._loads
+
+    def _link_groups(self) -> list[tuple[str, str, list[int]]]:
+        """(label, kind, channels): infrastructure channels one by one, access per group."""
+        topo = self.topology
+        out: list[tuple[str, str, list[int]]] = []
+        access: dict[tuple[str, str], list[int]] = {}
+        for c in topo.channels:
+            if c.group is None:
+                out.append((f"{c.src}->{c.dst}", "link", [c.index]))
+            else:
+                direction = "uplink" if c.dst == topo.groups[c.group].attach else "downlink"
+                access.setdefault((c.group, direction), []).append(c.index)
+        for (group, direction), chans in access.items():
+            out.append((f"{group}.{direction}", "access", chans))
+        return out
+
+    def tables(self) -> dict[str, Table]:
+        tables: dict[str, Table] = {}
+        for workload in self.workloads:
+            for name, table in workload.tables().items():
+                if name in tables:
+                    tables[name] = {k: np.concatenate([tables[name][k], v])
+                                    for k, v in table.items()}
+                else:
+                    tables[name] = table
+        edges, per_bin, _ = self._channel_bytes()
+        n_bins = len(edges) - 1
+        caps = self.topology.capacities()
+        widths = np.diff(edges)
+        rows_t, rows_link, rows_kind, rows_bytes, rows_util = [], [], [], [], []
+        for label, kind, chans in self._link_groups():
+            carried = per_bin[chans].sum(axis=0)
+            rows_t.append(edges[:-1])
+            rows_link.append(np.full(n_bins, label, dtype=object))
+            rows_kind.append(np.full(n_bins, kind, dtype=object))
+            rows_bytes.append(carried)
+            rows_util.append(carried / (caps[chans].sum() * widths))
+        tables["link_series"] = {
+            "t": np.concatenate(rows_t), "link": np.concatenate(rows_link),
+            "kind": np.concatenate(rows_kind), "bytes": np.concatenate(rows_bytes),
+            "utilisation": np.concatenate(rows_util),
+        }
+        rows = self._site_rows
+        tables["site_series"] = {
+            "t": np.array([r[0] for r in rows], dtype=float),
+            "site": np.array([r[1] for r in rows], dtype=object),
+            "queue": np.array([r[2] for r in rows], dtype=np.int64),
+            "busy": np.array([r[3] for r in rows], dtype=np.int64),
+        }
+        return tables
+
+    def summary(self) -> dict[str, Any]:
+        scn = self.scenario
+        start, end = scn.warmup, scn.duration
+        out: dict[str, Any] = {
+            "schema": SUMMARY_SCHEMA, "scenario": scn.name, "run_id": self.run_id,
+            "seed": scn.seed, "duration_s": scn.duration, "warmup_s": scn.warmup,
+        }
+        requests: dict[str, Any] = {}
+        for workload in self.workloads:
+            for section, content in workload.summary(start, end).items():
+                (requests if section == "requests" else out.setdefault(section, {})).update(
+                    content)
+        out["requests"] = requests
+        now = self.engine.now
+        out["sites"] = {
+            name: {"jobs": site.completions, **site.averages(max(now, start))}
+            for name, site in self.sites.items()
+        }
+        carried = self._channel_bytes()[2]
+        caps = self.topology.capacities()
+        span = end - start
+        links: dict[str, Any] = {}
+        access: dict[str, Any] = {}
+        for label, kind, chans in self._link_groups():
+            util = carried[chans] / (caps[chans] * span)
+            if kind == "link":
+                links[label] = {"bytes": float(carried[chans].sum()), "utilisation": float(util[0])}
+            else:
+                access[label] = {"bytes": float(carried[chans].sum()),
+                                 "utilisation_mean": float(util.mean()),
+                                 "utilisation_max": float(util.max())}
+        out["links"] = links
+        out["access"] = access
+        net = self.network
+        out["network"] = {
+            "messages_sent": net.messages_sent, "messages_delivered": net.messages_delivered,
+            "bytes_sent": net.bytes_sent, "bytes_delivered": net.bytes_delivered,
+            "rate_solves": net.solves,
+        }
+        return out
+
+
+def _events_scheduled(env: Any) -> int:
+    """Events the environment has scheduled (simpy numbers them with a counter)."""
+    text = repr(env._eid)
+    return int(text[text.index("(") + 1 : text.index(")")])

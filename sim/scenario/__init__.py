@@ -1,0 +1,1 @@
+"""Scenario files: units, schema, loading and validation."""

@@ -1,0 +1,227 @@
+"""Cross-reference checks: every name used in a scenario refers to the right thing.
+
+The schema checks each object alone; these checks look across objects (a link end
+must be a node, a workload's site must have compute and a service time for its
+job kind, ...).  Problems are keyed by YAML path and located by the loader.
+Reachability and routing are checked by :mod:`sim.topology`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sim.scenario.problems import Loc, Problem, did_you_mean
+from sim.scenario.schema import (
+    CloudNode,
+    MecNode,
+    Node,
+    RequestResponseSpec,
+    Scenario,
+    UserGroup,
+)
+
+__all__ = ["NEAREST_MEC", "THE_CLOUD", "check_references"]
+
+NEAREST_MEC = "nearest_mec"
+"""``serve`` keyword: the least-latency MEC site with compute."""
+THE_CLOUD = "cloud"
+"""``serve``/``forward_to`` keyword: the (single) cloud node with compute."""
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def _kind(node: Node) -> str:
+    return node.kind
+
+
+class _Checker:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.problems: list[Problem] = []
+        self.nodes: dict[str, Node] = {}
+        self.adjacent: set[frozenset[str]] = set()
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.problems.append(Problem(loc, message))
+
+    def is_node(self, loc: Loc, name: str, among: Iterable[str] | None = None) -> bool:
+        if name in self.nodes:
+            return True
+        candidates = list(self.nodes if among is None else among)
+        self.add(loc, f"{_q(name)} is not a node{did_you_mean(name, candidates)}")
+        return False
+
+    # ------------------------------------------------------------------ topology
+
+    def check_nodes(self) -> None:
+        first: dict[str, int] = {}
+        for i, node in enumerate(self.scenario.nodes):
+            if node.name in first:
+                self.add(
+                    ("nodes", i, "name"),
+                    f"duplicate node name {_q(node.name)} (also nodes[{first[node.name]}])",
+                )
+            else:
+                first[node.name] = i
+                self.nodes[node.name] = node
+        for i, node in enumerate(self.scenario.nodes):
+            if not isinstance(node, UserGroup):
+                continue
+            loc = ("nodes", i, "attach")
+            non_groups = [n for n, x in self.nodes.items() if not isinstance(x, UserGroup)]
+            if not self.is_node(loc, node.attach, non_groups):
+                continue
+            if isinstance(self.nodes[node.attach], UserGroup):
+                self.add(
+                    loc,
+                    f"{_q(node.attach)} is a user group; users attach to a cell, router, "
+                    "core or site",
+                )
+            else:
+                self.adjacent.add(frozenset((node.name, node.attach)))
+
+    def check_links(self) -> None:
+        seen: dict[frozenset[str], int] = {}
+        for i, link in enumerate(self.scenario.links):
+            ok = True
+            for end in ("a", "b"):
+                name = getattr(link, end)
+                if not self.is_node(("links", i, end), name):
+                    ok = False
+                elif isinstance(self.nodes[name], UserGroup):
+                    self.add(
+                        ("links", i, end),
+                        f"{_q(name)} is a user group; user groups connect through "
+                        "`attach` and `access`, not links",
+                    )
+                    ok = False
+            if link.a == link.b:
+                self.add(("links", i, "b"), f"link from {_q(link.a)} to itself")
+                continue
+            pair = frozenset((link.a, link.b))
+            if pair in seen:
+                self.add(
+                    ("links", i),
+                    f"duplicate link between {_q(link.a)} and {_q(link.b)} "
+                    f"(also links[{seen[pair]}])",
+                )
+                continue
+            seen[pair] = i
+            if ok:
+                self.adjacent.add(pair)
+
+    def check_routes(self) -> None:
+        for i, route in enumerate(self.scenario.routes):
+            hops: list[tuple[str, Loc]] = [(route.src, ("routes", i, "src"))]
+            hops += [(name, ("routes", i, "via", j)) for j, name in enumerate(route.via)]
+            hops.append((route.dst, ("routes", i, "dst")))
+            known = [self.is_node(loc, name) for name, loc in hops]
+            for k in range(len(hops) - 1):
+                (here, _), (there, loc) = hops[k], hops[k + 1]
+                if known[k] and known[k + 1] and frozenset((here, there)) not in self.adjacent:
+                    self.add(loc, f"no link between {_q(here)} and {_q(there)}")
+
+    # ----------------------------------------------------------------- workloads
+
+    def sites(self, kind: type[CloudNode] | type[MecNode]) -> list[str]:
+        return [
+            name for name, node in self.nodes.items()
+            if isinstance(node, kind) and node.compute is not None
+        ]
+
+    def resolve_site(self, loc: Loc, name: str, role: str) -> list[str] | None:
+        """Names of the sites ``name`` can mean, or None after reporting why it cannot."""
+        if name == NEAREST_MEC and role == "serve":
+            mecs = self.sites(MecNode)
+            if not mecs:
+                self.add(loc, f"{_q(NEAREST_MEC)} needs at least one mec node with compute")
+                return None
+            return mecs
+        if name == THE_CLOUD:
+            clouds = self.sites(CloudNode)
+            if len(clouds) != 1:
+                found = "no" if not clouds else f"{len(clouds)}"
+                self.add(
+                    loc,
+                    f"{_q(THE_CLOUD)} needs exactly one cloud node with compute, found {found}"
+                    + ("" if not clouds else f" ({', '.join(clouds)}): name one of them"),
+                )
+                return None
+            return clouds
+        with_compute = self.sites(MecNode) + self.sites(CloudNode)
+        if not self.is_node(loc, name, [*with_compute, NEAREST_MEC, THE_CLOUD]):
+            return None
+        node = self.nodes[name]
+        if not isinstance(node, MecNode | CloudNode) or node.compute is None:
+            what = f"a {_kind(node)} node" if not isinstance(node, MecNode | CloudNode) else (
+                "a site without compute"
+            )
+            self.add(loc, f"{_q(name)} is {what}; {role} needs a mec or cloud node with compute")
+            return None
+        return [name]
+
+    def _service(self, site: str) -> dict[str, object]:
+        node = self.nodes[site]
+        assert isinstance(node, MecNode | CloudNode) and node.compute is not None
+        return dict(node.compute.service)
+
+    def check_service(self, loc: Loc, sites: Sequence[str], job: str) -> None:
+        for site in sites:
+            node = self.nodes[site]
+            assert isinstance(node, MecNode | CloudNode) and node.compute is not None
+            if job not in node.compute.service:
+                self.add(loc, f"site {_q(site)} has no service time for job kind {_q(job)}")
+
+    def check_workload(self, i: int, workload: RequestResponseSpec) -> None:
+        groups = [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
+        for j, client in enumerate(workload.clients):
+            loc: Loc = ("workloads", i, "clients", j)
+            if self.is_node(loc, client, groups) and client not in groups:
+                self.add(
+                    loc, f"{_q(client)} is not a user group (it is a {_kind(self.nodes[client])})"
+                )
+        job_loc: Loc = ("workloads", i, "job" if workload.job is not None else "name")
+        served = self.resolve_site(("workloads", i, "serve"), workload.serve, "serve")
+        if served is not None and workload.serve == NEAREST_MEC:
+            # Only the MEC sites that run the job kind compete for "nearest".
+            offering = [s for s in served if workload.job_kind in self._service(s)]
+            if not offering:
+                self.add(job_loc, f"no mec site has a service time for job kind "
+                                  f"{_q(workload.job_kind)}")
+            served = offering
+        elif served is not None:
+            self.check_service(job_loc, served, workload.job_kind)
+        forwarding = workload.forward_fraction > 0
+        if forwarding or workload.forward_to != THE_CLOUD:
+            target = self.resolve_site(
+                ("workloads", i, "forward_to"), workload.forward_to, "forward_to"
+            )
+            if target is not None and forwarding:
+                self.check_service(job_loc, [s for s in target if s not in (served or [])], (
+                    workload.job_kind
+                ))
+
+    def check_workloads(self) -> None:
+        first: dict[str, int] = {}
+        for i, workload in enumerate(self.scenario.workloads):
+            if workload.name in first:
+                self.add(
+                    ("workloads", i, "name"),
+                    f"duplicate workload name {_q(workload.name)} "
+                    f"(also workloads[{first[workload.name]}])",
+                )
+            else:
+                first[workload.name] = i
+            self.check_workload(i, workload)
+
+
+def check_references(scenario: Scenario) -> list[Problem]:
+    """Problems with names that refer to nothing, or to the wrong kind of thing."""
+    checker = _Checker(scenario)
+    checker.check_nodes()
+    checker.check_links()
+    checker.check_routes()
+    checker.check_workloads()
+    return checker.problems

@@ -1,0 +1,359 @@
+"""The scenario schema: typed, validated configuration objects.
+
+These classes are configuration only.  Model code (network, queues, workloads)
+reads them; they import no model code, so the schema can be documented and
+checked without running anything.  Every model forbids unknown keys, and every
+union is discriminated by a ``kind``/``dist``/``process`` key so that errors point
+at one alternative instead of listing all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+
+from sim.scenario.quantities import (
+    Duration,
+    Fraction,
+    Frequency,
+    PositiveDuration,
+    PositiveRate,
+    PositiveSize,
+    Probability,
+    Size,
+)
+
+Name = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)
+]
+"""Identifier of a node, workload or job kind: a letter, then letters, digits, _ or -."""
+
+
+class Spec(BaseModel):
+    """Base of every scenario object: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- links
+
+
+class DirectionalRate(Spec):
+    """Different bandwidth in each direction of a link (a -> b and b -> a)."""
+
+    a_to_b: PositiveRate = Field(description="Bandwidth from end `a` to end `b`.")
+    b_to_a: PositiveRate = Field(description="Bandwidth from end `b` to end `a`.")
+
+
+class AccessRate(Spec):
+    """Different bandwidth up (user to network) and down (network to user)."""
+
+    uplink: PositiveRate = Field(description="Bandwidth from the user to the network.")
+    downlink: PositiveRate = Field(description="Bandwidth from the network to the user.")
+
+
+def _scalar_or_mapping(value: object) -> str:
+    # Called on raw YAML when validating and on the model when serialising.
+    return "per_direction" if isinstance(value, dict | BaseModel) else "both"
+
+
+LinkRate = Annotated[
+    Annotated[PositiveRate, Tag("both")] | Annotated[DirectionalRate, Tag("per_direction")],
+    Discriminator(_scalar_or_mapping),
+]
+AccessLinkRate = Annotated[
+    Annotated[PositiveRate, Tag("both")] | Annotated[AccessRate, Tag("per_direction")],
+    Discriminator(_scalar_or_mapping),
+]
+
+
+class LinkSpec(Spec):
+    """A bidirectional link between two nodes; each direction has its own capacity."""
+
+    a: Name = Field(description="Name of one end node.")
+    b: Name = Field(description="Name of the other end node.")
+    bandwidth: LinkRate = Field(
+        description='Capacity per direction, e.g. "1 Gbps", or {a_to_b: ..., b_to_a: ...}.'
+    )
+    delay: Duration = Field(0.0, description="One-way propagation delay.")
+    jitter: Duration = Field(
+        0.0, description="Mean of an exponential extra delay drawn per message and direction."
+    )
+    loss: Probability = Field(0.0, description="Packet loss probability per direction.")
+
+
+class AccessLinkSpec(Spec):
+    """The link of each member of a user group to its attachment node."""
+
+    bandwidth: AccessLinkRate = Field(
+        description='Capacity per direction, e.g. "100 Mbps", or {uplink: ..., downlink: ...}.'
+    )
+    delay: Duration = Field(0.0, description="One-way propagation delay.")
+    jitter: Duration = Field(
+        0.0, description="Mean of an exponential extra delay drawn per message and direction."
+    )
+    loss: Probability = Field(0.0, description="Packet loss probability per direction.")
+
+
+class RouteSpec(Spec):
+    """An explicit route, overriding least-latency routing between two nodes."""
+
+    src: Name = Field(description="Start node (a user group, site or router).")
+    dst: Name = Field(description="End node.")
+    via: list[Name] = Field(description="Intermediate nodes in order; each hop must be a link.")
+    symmetric: bool = Field(True, description="Also use the reversed route from dst to src.")
+
+
+class TcpSpec(Spec):
+    """TCP-like rate cap per flow: window / RTT, and the Mathis bound when there is loss."""
+
+    window: PositiveSize = Field(description="Congestion window, e.g. \"64 kB\".")
+    mss: PositiveSize = Field(1460.0, description="Maximum segment size for the loss bound.")
+
+
+class NetworkSpec(Spec):
+    """Transport options shared by all flows."""
+
+    tcp: TcpSpec | None = Field(None, description="Enable the TCP-like rate cap (off if absent).")
+
+
+# ------------------------------------------------------------ service-time models
+
+
+class DeterministicDist(Spec):
+    """Always the same value."""
+
+    dist: Literal["deterministic"]
+    value: Duration = Field(description="The constant service time.")
+
+    def mean(self) -> float:
+        return self.value
+
+
+class ExponentialDist(Spec):
+    """Memoryless service times (the M in M/M/c)."""
+
+    dist: Literal["exponential"]
+    mean_: PositiveDuration = Field(alias="mean", description="Mean service time.")
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class LognormalDist(Spec):
+    """Right-skewed service times, given by the mean and standard deviation of the times."""
+
+    dist: Literal["lognormal"]
+    mean_: PositiveDuration = Field(alias="mean", description="Mean service time.")
+    sd: PositiveDuration = Field(description="Standard deviation of the service time.")
+
+    def mean(self) -> float:
+        return self.mean_
+
+    def log_params(self) -> tuple[float, float]:
+        """(mu, sigma) of the underlying normal distribution."""
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        return math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2)
+
+
+class UniformDist(Spec):
+    """Service times uniform between two bounds."""
+
+    dist: Literal["uniform"]
+    low: Duration = Field(description="Smallest service time.")
+    high: Duration = Field(description="Largest service time.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDist:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high:g} s) must not be below low ({self.low:g} s)")
+        return self
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class EmpiricalDist(Spec):
+    """Service times drawn uniformly from measured values."""
+
+    dist: Literal["empirical"]
+    values: list[Duration] = Field(min_length=1, description="Measured service times.")
+
+    def mean(self) -> float:
+        return math.fsum(self.values) / len(self.values)
+
+
+ServiceTime = Annotated[
+    DeterministicDist | ExponentialDist | LognormalDist | UniformDist | EmpiricalDist,
+    Field(discriminator="dist"),
+]
+
+
+class ComputeSpec(Spec):
+    """A multi-server queue: the compute of a MEC site or of the cloud."""
+
+    servers: int = Field(1, ge=1, description="Number of parallel servers.")
+    discipline: Literal["fifo", "priority"] = Field(
+        "fifo", description="fifo, or non-preemptive priority (lower number served first)."
+    )
+    service: dict[Name, ServiceTime] = Field(
+        description="Service-time distribution per job kind."
+    )
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+class _Node(Spec):
+    name: Name = Field(description="Unique node name.")
+
+
+class CloudNode(_Node):
+    """The core cloud data centre."""
+
+    kind: Literal["cloud"]
+    compute: ComputeSpec | None = Field(None, description="Compute; absent = no jobs here.")
+
+
+class MecNode(_Node):
+    """A multi-access edge computing site."""
+
+    kind: Literal["mec"]
+    compute: ComputeSpec | None = Field(None, description="Compute; absent = no jobs here.")
+
+
+class CoreNode(_Node):
+    """The mobile core (UPF): forwards traffic, no compute."""
+
+    kind: Literal["core"]
+
+
+class RouterNode(_Node):
+    """A router or aggregation switch."""
+
+    kind: Literal["router"]
+
+
+class UserGroup(_Node):
+    """`count` users that share one traffic profile, each with its own access link."""
+
+    kind: Literal["users"]
+    count: int = Field(1, ge=1, description="Number of users in the group.")
+    attach: Name = Field(description="Node the users' access links connect to.")
+    access: AccessLinkSpec = Field(description="Each user's access link.")
+
+
+Node = Annotated[
+    CloudNode | MecNode | CoreNode | RouterNode | UserGroup, Field(discriminator="kind")
+]
+SiteNode = CloudNode | MecNode
+
+# ----------------------------------------------------------------------- workloads
+
+
+class PoissonArrivals(Spec):
+    """Exponential inter-arrival times."""
+
+    process: Literal["poisson"]
+    rate: Frequency = Field(description='Mean arrivals per second per user, e.g. "1 /s".')
+
+
+class DeterministicArrivals(Spec):
+    """A fixed interval; each user starts at a random phase within the first interval."""
+
+    process: Literal["deterministic"]
+    rate: Frequency = Field(description="Arrivals per second per user.")
+
+
+Arrivals = Annotated[PoissonArrivals | DeterministicArrivals, Field(discriminator="process")]
+
+
+class RequestResponseSpec(Spec):
+    """Users send requests to a compute site and wait for the response."""
+
+    kind: Literal["request_response"]
+    name: Name = Field(description="Workload name; the class label in results.")
+    clients: list[Name] = Field(min_length=1, description="User groups that send requests.")
+    arrivals: Arrivals = Field(description="Request arrival process of each user.")
+    request_size: Size = Field(description="Bytes sent from the user to the site.")
+    response_size: Size = Field(description="Bytes sent back to the user.")
+    serve: Name = Field(
+        "nearest_mec",
+        description='"nearest_mec" (least latency MEC site with compute), "cloud", '
+        "or a node name.",
+    )
+    forward_fraction: Fraction = Field(
+        0.0, description="Fraction of requests the serving MEC site forwards to `forward_to`."
+    )
+    forward_to: Name = Field("cloud", description='"cloud" or the name of a site with compute.')
+    job: Name | None = Field(None, description="Job kind at the site; default: the workload name.")
+    priority: int = Field(0, description="Priority at sites with the priority discipline.")
+    start: Duration = Field(0.0, description="When the users start sending.")
+
+    @property
+    def job_kind(self) -> str:
+        return self.job or self.name
+
+
+Workload = Annotated[RequestResponseSpec, Field(discriminator="kind")]
+
+# ----------------------------------------------------------------------------- QoS
+
+
+class QosTarget(Spec):
+    """A bound on one summary metric; the run passes when every bound holds."""
+
+    metric: str = Field(description='Summary key, e.g. "requests.recommend.latency.p95".')
+    max: float | str | None = Field(None, description='Upper bound with unit, e.g. "100 ms".')
+    min: float | str | None = Field(None, description="Lower bound with unit.")
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> QosTarget:
+        if self.max is None and self.min is None:
+            raise ValueError("give `max`, `min` or both")
+        return self
+
+
+class OutputSpec(Spec):
+    """What a run writes besides summary.json."""
+
+    tables: bool = Field(True, description="Write per-event Parquet tables.")
+    plots: bool = Field(True, description="Write PNG plots.")
+
+
+class Scenario(Spec):
+    """A whole scenario: topology, workloads, run length and QoS targets."""
+
+    name: Name = Field(description="Scenario name; results go to results/<name>/.")
+    description: str = Field("", description="Free text shown in the summary.")
+    seed: int = Field(1, ge=0, description="Master random seed.")
+    duration: PositiveDuration = Field(description="Simulated time.")
+    warmup: Duration = Field(0.0, description="Initial period excluded from statistics.")
+    sample_interval: PositiveDuration = Field(
+        1.0, description="Interval of the sampled link and site series."
+    )
+    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Transport options.")
+    nodes: list[Node] = Field(min_length=1, description="Nodes of the topology.")
+    links: list[LinkSpec] = Field(default_factory=list, description="Links between nodes.")
+    routes: list[RouteSpec] = Field(default_factory=list, description="Explicit routes.")
+    workloads: list[Workload] = Field(default_factory=list, description="Traffic sources.")
+    qos: list[QosTarget] = Field(default_factory=list, description="QoS targets for `check`.")
+    output: OutputSpec = Field(default_factory=OutputSpec, description="Output options.")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Scenario:
+        if self.warmup >= self.duration:
+            raise ValueError(
+                f"warmup ({self.warmup:g} s) must be shorter than duration ({self.duration:g} s)"
+            )
+        return self

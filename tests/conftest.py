@@ -1,0 +1,52 @@
+"""Shared fixtures: small scenarios built in code, and a flow network on a chain."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chain_scenario(capacities_mbps: list[float], delays_ms: list[float]) -> dict[str, Any]:
+    """Routers r0 - r1 - ... - rK joined by links of the given capacities and delays."""
+    nodes = [{"name": f"r{i}", "kind": "router"} for i in range(len(capacities_mbps) + 1)]
+    links = [
+        {"a": f"r{i}", "b": f"r{i + 1}", "bandwidth": f"{c} Mbps", "delay": f"{d} ms"}
+        for i, (c, d) in enumerate(zip(capacities_mbps, delays_ms, strict=True))
+    ]
+    return {"name": "chain", "duration": "1000 s", "nodes": nodes, "links": links}
+
+
+def queue_scenario(arrival: float, mean_service: float, servers: int, *, seed: int,
+                   duration: float, warmup: float, discipline: str = "fifo") -> dict[str, Any]:
+    """One site fed by Poisson requests over an instant network: an M/M/c queue."""
+    return {
+        "name": "mmc",
+        "seed": seed,
+        "duration": duration,
+        "warmup": warmup,
+        "sample_interval": duration / 10,
+        "output": {"tables": False, "plots": False},
+        "nodes": [
+            {"name": "site", "kind": "mec", "compute": {
+                "servers": servers, "discipline": discipline,
+                "service": {"job": {"dist": "exponential", "mean": mean_service}}}},
+            {"name": "users", "kind": "users", "count": 1, "attach": "site",
+             "access": {"bandwidth": "1 Gbps", "delay": 0}},
+        ],
+        "workloads": [{
+            "name": "job", "kind": "request_response", "clients": ["users"],
+            "arrivals": {"process": "poisson", "rate": arrival},
+            "request_size": 0, "response_size": 0, "serve": "site",
+        }],
+    }
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
