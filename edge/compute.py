@@ -116,14 +116,19 @@ class ComputeSite:
         done(data, start)
 
     def averages(self, now: float) -> dict[str, float]:
-        """Time averages since the last mark: queue length, busy servers, utilisation."""
-        self._advance(now)
+        """Time averages since the last mark: queue length, busy servers, utilisation.
+
+        Reading them changes nothing, so a summary can be taken at any time.
+        """
+        dt = max(now - self._t_last, 0.0)
+        area_queue = self.area_queue + dt * self.queue_length
+        area_busy = self.area_busy + dt * self.busy
         span = now - self.t_mark
         if span <= 0:
             return {"mean_queue": 0.0, "mean_busy": 0.0, "utilisation": 0.0}
-        busy = self.area_busy / span
+        busy = area_busy / span
         return {
-            "mean_queue": self.area_queue / span,
+            "mean_queue": area_queue / span,
             "mean_busy": busy,
             "utilisation": busy / self.servers,
         }

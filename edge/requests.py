@@ -43,6 +43,10 @@ class _Client:
         self.down = down
         self.stream = stream
         self.fwd_down: list[Route] = []
+        self.next_user = 0
+        """The user whose request is the next arrival of this group."""
+        self.next_user = 0
+        """The user whose request is the next arrival of this group."""
 
 
 @WORKLOADS.register("request_response")
@@ -94,14 +98,15 @@ class RequestResponse:
 
     def start(self) -> None:
         for client in self.clients:
-            gap, user = client.stream()
-            Wake(self.env, self.spec.start + gap, self._arrive, (client, user))
+            gap, client.next_user = client.stream()
+            Wake(self.env, self.spec.start + gap, self._arrive, client)
 
     def _arrive(self, ev: Wake) -> None:
-        client, user = ev.data
+        client: _Client = ev.data
+        user = client.next_user
         now = self.env._now
-        gap, nxt = client.stream()
-        Wake(self.env, gap, self._arrive, (client, nxt))
+        gap, client.next_user = client.stream()
+        Wake(self.env, gap, self._arrive, client)
         rec = [client, user, client.site, False, now, math.nan, math.nan, math.nan, math.nan]
         self.records.append(rec)
         self.net.send(client.up[user], self.spec.request_size, self._at_site, rec)

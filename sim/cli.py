@@ -132,7 +132,9 @@ def _cmd_run(ns: argparse.Namespace, console: Console) -> int:
     summary, folder = _run_one(ns.scenario, ns, console)
     if not ns.quiet:
         console.print(summary_table(summary))
-    console.print(f"results: {folder}  ({time.perf_counter() - started:.1f} s)")
+    # Plain text, never wrapped: scripts and users copy this path.
+    console.print(f"results: {folder}  ({time.perf_counter() - started:.1f} s)",
+                  soft_wrap=True, markup=False)
     return EXIT_OK
 
 

@@ -113,7 +113,7 @@ class FlowNetwork:
         # channel of the route during [t0, t1).  A flow alone on its route is recorded
         # whole when it starts; if another flow joins before it ends, a segment with
         # the opposite rate cancels the part that did not happen.
-        self._segments: list[tuple[int, float, float, float]] = []
+        self._segments: list[float] = []  # flat: 4 numbers per segment
         self.messages_delivered = 0
         self.bytes_sent = 0.0
         self.bytes_delivered = 0.0
@@ -187,9 +187,16 @@ class FlowNetwork:
         for c in route.channels:
             flows = active[c]
             if flows:
-                _drop_finished(flows, now)
-                if flows:
-                    alone = False
+                if len(flows) == 1:  # _drop_finished inlined for its common case
+                    other = next(iter(flows.values()))
+                    if other.mode == _ALONE and other.t_end <= now:
+                        flows.clear()
+                    else:
+                        alone = False
+                else:
+                    _drop_finished(flows, now)
+                    if flows:
+                        alone = False
             flows[fid] = flow
         if alone:
             rate = route.lone_rate
@@ -197,7 +204,7 @@ class FlowNetwork:
             flow.rate = rate
             flow.t_seg = now
             flow.t_end = t_end
-            self._segments.append((route.index, now, t_end, rate))
+            self._segments.extend((route.index, now, t_end, rate))
             flow.wake = Wake(env, t_end - now + extra, self._delivered, flow)
         else:
             self._resolve(route.channels, now)
@@ -229,7 +236,7 @@ class FlowNetwork:
         if flow.wake is not ev:
             return
         now = self.env.now
-        self._segments.append((flow.route.index, flow.t_seg, now, flow.rate))
+        self._segments.extend((flow.route.index, flow.t_seg, now, flow.rate))
         flow.left = 0.0
         for c in flow.route.channels:
             del self.active[c][flow.id]
@@ -275,16 +282,16 @@ class FlowNetwork:
         for f, rate in zip(flows, rates, strict=True):
             if f.rate > 0.0:
                 if f.mode == _ALONE:  # cancel the recorded remainder of its lone run
-                    segments.append((f.route.index, now, f.t_end, -f.rate))
+                    segments.extend((f.route.index, now, f.t_end, -f.rate))
                 else:
-                    segments.append((f.route.index, f.t_seg, now, f.rate))
+                    segments.extend((f.route.index, f.t_seg, now, f.rate))
                 f.left -= f.rate * (now - f.t_seg)
             f.rate = rate
             f.t_seg = now
             f.t_end = now + max(f.left, 0.0) / rate
             if all(len(active[c]) == 1 for c in f.route.channels):
                 f.mode = _ALONE
-                segments.append((f.route.index, now, f.t_end, rate))
+                segments.extend((f.route.index, now, f.t_end, rate))
                 f.wake = Wake(env, f.t_end - now + f.extra, self._delivered, f)
             else:
                 f.mode = _SHARED
@@ -294,7 +301,7 @@ class FlowNetwork:
 
     def segments(self) -> dict[str, np.ndarray]:
         """Rate segments as arrays: route index, t0, t1, rate (bytes/s; may be < 0)."""
-        table = np.array(self._segments, dtype=float).reshape(-1, 4)
+        table = np.array(self._segments, dtype=float).reshape(-1, 4)  # route ids < 2**53
         return {"route": table[:, 0].astype(np.int64), "t0": table[:, 1],
                 "t1": table[:, 2], "rate": table[:, 3]}
 
@@ -305,7 +312,7 @@ class FlowNetwork:
             for f in flows.values():
                 if f.mode == _SHARED and f.id not in closed:
                     closed.add(f.id)
-                    self._segments.append((f.route.index, f.t_seg, now, f.rate))
+                    self._segments.extend((f.route.index, f.t_seg, now, f.rate))
                     f.left -= f.rate * (now - f.t_seg)
                     f.t_seg = now
 

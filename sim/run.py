@@ -147,6 +147,7 @@ class Run:
         try:
             self.engine.run(progress)
             self.network.flush(self.engine.now)
+            self._loads = None  # a summary taken before the run cached empty loads
             sim_wall = time.perf_counter() - started
             tables = self.tables()
             summary = self.summary()

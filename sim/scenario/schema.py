@@ -313,7 +313,7 @@ Workload = Annotated[RequestResponseSpec, Field(discriminator="kind")]
 class QosTarget(Spec):
     """A bound on one summary metric; the run passes when every bound holds."""
 
-    metric: str = Field(description='Summary key, e.g. "requests.recommend.latency.p95".')
+    metric: str = Field(description='Summary key, e.g. "requests.recommend.latency_s.p95".')
     max: float | str | None = Field(None, description='Upper bound with unit, e.g. "100 ms".')
     min: float | str | None = Field(None, description="Lower bound with unit.")
 

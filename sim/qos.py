@@ -1,0 +1,302 @@
+"""QoS targets: bounds on summary metrics, checked before a run and judged after it.
+
+A metric is named by its dotted path in ``summary.json``, e.g.
+``requests.recommend.latency_s.p95`` or ``links.mec1->core.utilisation``.  Link
+labels contain ``->`` and access labels a dot (``students.downlink``); flattening
+the nested summary and joining keys with "." gives both forms without special
+cases, and a planner can copy a path straight from the JSON file.
+
+The unit of a metric follows from the names on its path (``latency_s`` is in
+seconds, ``bytes`` in bytes, ``throughput_per_s`` in 1/s), so a bound can be
+written as ``"100 ms"`` or ``"5 MB"`` and is converted with the same parsers as
+the rest of the scenario.  A bound with the wrong kind of unit ("5 MB" on a
+latency) is an input error reported before anything runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich.table import Table
+
+from sim.scenario.problems import Problem, did_you_mean
+from sim.scenario.schema import QosTarget
+from sim.scenario.units import (
+    UnitError,
+    format_quantity,
+    parse_duration,
+    parse_fraction,
+    parse_frequency,
+    parse_rate,
+    parse_size,
+)
+
+__all__ = [
+    "Verdict",
+    "check_targets",
+    "evaluate",
+    "flatten",
+    "parse_bound",
+    "summary_table",
+    "unit_of",
+    "verdict_table",
+]
+
+Kind = Literal["duration", "size", "frequency", "rate", "fraction", "count"]
+
+_PARSERS: Mapping[Kind, Callable[[object], float]] = {
+    "duration": parse_duration,
+    "size": parse_size,
+    "frequency": parse_frequency,
+    "rate": parse_rate,
+    "fraction": parse_fraction,
+    "count": parse_fraction,
+}
+_COUNTS = frozenset({"count", "sent", "completed", "incomplete", "forwarded", "jobs"})
+"""Leaf names that count things: dimensionless even under a ``latency_s`` section."""
+
+
+# ---------------------------------------------------------------------- metrics
+
+
+def flatten(summary: Mapping[str, Any], prefix: str = "") -> dict[str, float | int | None]:
+    """Numeric leaves of a nested summary by dotted path; null leaves map to None.
+
+    Strings (the scenario name, run id) and booleans are not metrics and are left
+    out; a null is kept because it is a metric without data in this run.
+    """
+    out: dict[str, float | int | None] = {}
+    for key, value in summary.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, path + "."))
+        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            out[path] = value
+    return out
+
+
+def unit_of(metric: str) -> Kind:
+    """Kind of quantity of a metric, from the innermost path segment that names a unit.
+
+    In a path of three or more segments the second one is a label the user chose
+    (workload, site, link or group name: ``sites.edge_s.utilisation``), so it never
+    decides the unit; section and statistic names do.
+    """
+    segments = metric.split(".")
+    if segments[-1] in _COUNTS or segments[-1].endswith("_count"):
+        return "count"
+    named = segments[2:] if len(segments) >= 3 else segments
+    for segment in reversed(named):
+        if segment.endswith("_per_s"):
+            return "frequency"
+        if segment.endswith("_bps"):
+            return "rate"
+        if segment.endswith("_s"):
+            return "duration"
+        if segment == "bytes" or segment.endswith("_bytes") or segment.startswith("bytes_"):
+            return "size"
+    return "fraction"
+
+
+def parse_bound(value: object, metric: str) -> float:
+    """A bound of `metric` in SI units: ``"100 ms"`` -> 0.1; a bare number is SI.
+
+    Raises :class:`UnitError` when the unit does not fit the metric.
+    """
+    return _PARSERS[unit_of(metric)](value)
+
+
+def _bound_problem(target: QosTarget, index: int, side: Literal["max", "min"]) -> Problem | None:
+    value = getattr(target, side)
+    if value is None:
+        return None
+    try:
+        parse_bound(value, target.metric)
+    except UnitError as exc:
+        kind = unit_of(target.metric)
+        hint = "a plain number" if kind in ("fraction", "count") else f"a {kind}"
+        return Problem(("qos", index, side), f"{exc}; {target.metric} takes {hint}")
+    return None
+
+
+def check_targets(targets: Sequence[QosTarget],
+                  available: Mapping[str, object]) -> list[Problem]:
+    """Problems with the targets: unknown metric names and bounds of the wrong unit.
+
+    `available` is the flattened summary of the run (it has its keys before the
+    run has executed), so a typo is reported before minutes of simulation.
+    """
+    problems: list[Problem] = []
+    for i, target in enumerate(targets):
+        if target.metric not in available:
+            problems.append(Problem(
+                ("qos", i, "metric"),
+                f'unknown metric "{target.metric}"{did_you_mean(target.metric, available)}'))
+            continue
+        sides: tuple[Literal["max", "min"], ...] = ("max", "min")
+        found = [p for side in sides if (p := _bound_problem(target, i, side)) is not None]
+        problems.extend(found)
+        if not found and target.max is not None and target.min is not None:
+            high = parse_bound(target.max, target.metric)
+            low = parse_bound(target.min, target.metric)
+            if low > high:
+                problems.append(Problem(("qos", i, "min"),
+                                        "min is above max: no value can pass"))
+    return problems
+
+
+# --------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one bound of one target."""
+
+    metric: str
+    bound: str
+    """The bound as the user wrote it, e.g. "100 ms"."""
+    op: Literal["<=", ">="]
+    limit: float
+    """The bound in SI units."""
+    value: float | None
+    passed: bool
+    reason: str = ""
+    """Why a verdict failed without a comparison, e.g. "no data"."""
+
+
+def _bound_text(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+_SIDES: tuple[tuple[str, Literal["<=", ">="]], ...] = (("max", "<="), ("min", ">="))
+
+
+def evaluate(targets: Sequence[QosTarget], summary: Mapping[str, Any]) -> list[Verdict]:
+    """One verdict per bound (a target with max and min gives two).
+
+    A metric without a value (no completed request in the window, say) fails:
+    a target that cannot be shown to hold must not let a CI pipeline pass.
+    """
+    flat = flatten(summary)
+    out: list[Verdict] = []
+    for target in targets:
+        raw = flat.get(target.metric)
+        value = None if raw is None or not math.isfinite(raw) else float(raw)
+        for side, op in _SIDES:
+            bound = getattr(target, side)
+            if bound is None:
+                continue
+            limit = parse_bound(bound, target.metric)
+            if value is None:
+                out.append(Verdict(target.metric, _bound_text(bound), op, limit, None, False,
+                                   "no data"))
+                continue
+            passed = value <= limit if op == "<=" else value >= limit
+            out.append(Verdict(target.metric, _bound_text(bound), op, limit, value, passed))
+    return out
+
+
+def format_metric(value: float | None, metric: str) -> str:
+    """A metric value with its unit, e.g. "52.3 ms"; "-" for no data."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    kind = unit_of(metric)
+    if kind == "count":
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
+    return format_quantity(value, kind)
+
+
+def verdict_table(verdicts: Sequence[Verdict], *, title: str | None = None) -> Table:
+    """The verdicts as a table: metric, target, value, PASS or FAIL."""
+    passed = sum(v.passed for v in verdicts)
+    table = Table(title=title, caption=f"{passed} of {len(verdicts)} targets met")
+    table.add_column("metric")
+    table.add_column("target")
+    table.add_column("value", justify="right")
+    table.add_column("verdict")
+    for v in verdicts:
+        target = f"{v.op} {v.bound}"
+        if v.value is None:
+            value = v.reason
+        elif v.bound.endswith("%") and unit_of(v.metric) == "fraction":
+            value = f"{v.value * 100:.4g}%"  # in the unit the target was written in
+        else:
+            value = format_metric(v.value, v.metric)
+        verdict = "[bold green]PASS[/]" if v.passed else "[bold red]FAIL[/]"
+        table.add_row(v.metric, target, value, verdict)
+    return table
+
+
+# ---------------------------------------------------------------------- summary
+
+
+def _get(section: Mapping[str, Any], *path: str) -> float | None:
+    value: Any = section
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1e3:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _workloads(summary: Mapping[str, Any]) -> Table:
+    table = Table(title="requests (latency in ms)", title_justify="left")
+    for name in ("workload", "sent", "completed", "mean", "p95", "p99"):
+        table.add_column(name, justify="left" if name == "workload" else "right")
+    for name, sec in summary.get("requests", {}).items():
+        table.add_row(name, str(sec.get("sent", "-")), str(sec.get("completed", "-")),
+                      _ms(_get(sec, "latency_s", "mean")), _ms(_get(sec, "latency_s", "p95")),
+                      _ms(_get(sec, "latency_s", "p99")))
+    return table
+
+
+def _sites(summary: Mapping[str, Any]) -> Table:
+    table = Table(title="sites", title_justify="left")
+    for name in ("site", "jobs", "utilisation", "mean queue"):
+        table.add_column(name, justify="left" if name == "site" else "right")
+    for name, sec in summary.get("sites", {}).items():
+        queue = _get(sec, "mean_queue")
+        table.add_row(name, str(sec.get("jobs", "-")), _pct(_get(sec, "utilisation")),
+                      "-" if queue is None else f"{queue:.3f}")
+    return table
+
+
+def _links(summary: Mapping[str, Any], top: int) -> Table:
+    rows: list[tuple[str, float, float | None]] = []
+    for name, sec in summary.get("links", {}).items():
+        rows.append((name, _get(sec, "utilisation") or 0.0, _get(sec, "bytes")))
+    for name, sec in summary.get("access", {}).items():
+        rows.append((f"{name} (mean of users)", _get(sec, "utilisation_mean") or 0.0,
+                     _get(sec, "bytes")))
+    rows.sort(key=lambda row: -row[1])
+    title = "links" if len(rows) <= top else f"links ({top} busiest of {len(rows)})"
+    table = Table(title=title, title_justify="left")
+    for name in ("link", "utilisation", "carried"):
+        table.add_column(name, justify="left" if name == "link" else "right")
+    for name, util, carried in rows[:top]:
+        table.add_row(name, _pct(util), "-" if carried is None else format_quantity(carried,
+                                                                                     "size"))
+    return table
+
+
+def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
+    """Overview of a run for the terminal: requests, sites, the busiest links."""
+    title = f"{summary.get('scenario', '?')}  run {summary.get('run_id', '?')}"
+    grid = Table.grid(padding=(1, 0))
+    grid.title = title
+    grid.add_column()
+    grid.add_row(_workloads(summary))
+    grid.add_row(_sites(summary))
+    grid.add_row(_links(summary, top_links))
+    return grid

@@ -1,0 +1,243 @@
+"""The run folder: summary.json, Parquet tables, the effective scenario, plots.
+
+Layout of ``<root>/<scenario name>/<run id>/``:
+
+* ``summary.json``  the stable, deterministic result (same scenario and seed ->
+  byte-identical file), the input of QoS checks and of sweep comparisons;
+* ``tables/<name>.parquet``  per-event and sampled tables, prefixed with the
+  columns ``run_id``, ``seed`` and ``scenario`` so that tables of many runs can
+  be concatenated (e.g. by a glob in DuckDB or pandas) and still be told apart;
+* ``scenario.yaml``  the scenario as run, after overrides and defaults, so a
+  result can be reproduced without the command line that made it;
+* ``run.json``  facts about the execution (wall time, versions, timestamp):
+  kept apart because they differ on every run and would break byte-identity;
+* ``plots/*.png``.
+
+Writing is atomic.  Everything goes to a hidden sibling directory first, which
+is then renamed into place.  A crash, error or Ctrl-C at any moment leaves
+either the previous complete folder or the new complete folder, never a mix:
+a reader (a sweep collecting results, a CI job) can trust any folder it sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+if TYPE_CHECKING:
+    from sim.run import RunOutput
+
+__all__ = ["read_summary", "run_folder", "table_of", "write_run"]
+
+SUMMARY = "summary.json"
+_VERSIONED = ("edgestream", "numpy", "scipy", "simpy", "pyarrow", "pydantic", "matplotlib",
+              "networkx", "pyyaml", "rich")
+
+
+def run_folder(root: Path, scenario: str, run_id: str) -> Path:
+    """Where :func:`write_run` puts a run: ``root/<scenario>/<run_id>``."""
+    return Path(root) / scenario / run_id
+
+
+# ------------------------------------------------------------------- summary.json
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN and infinities become null, numpy scalars Python ones.
+
+    Strict JSON has no NaN; writing it would make the file unreadable for most
+    non-Python tools, and null already means "no data" in the summary.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dump_json(data: Any) -> str:
+    return json.dumps(_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def read_summary(path: Path | str) -> dict[str, Any]:
+    """The summary of a run: ``path`` is a run folder or its summary.json."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / SUMMARY
+    with path.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a run summary (top level is not an object)")
+    return data
+
+
+# ----------------------------------------------------------------------- tables
+
+
+def _column(values: np.ndarray) -> pa.Array:
+    """One numpy column as Arrow; strings dictionary-encoded (few distinct labels)."""
+    if values.dtype == object or values.dtype.kind in "US":
+        array = pa.array(values, type=pa.string()) if len(values) else pa.array([], pa.string())
+        return array.dictionary_encode()
+    return pa.array(values)
+
+
+def _constant(value: str, n: int) -> pa.Array:
+    """A column holding one string n times, stored as a one-entry dictionary."""
+    indices = pa.array(np.zeros(n, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string()))
+
+
+def table_of(output: RunOutput, name: str) -> pa.Table:
+    """Table `name` of the run as Arrow, with the run_id, seed and scenario columns first.
+
+    Built from arrays, not from a DataFrame, so the file carries no pandas
+    metadata and its bytes depend on the data only.  Float NaN (a time not
+    reached) is kept as NaN, as in memory.
+    """
+    columns = output.tables[name]
+    n = len(next(iter(columns.values()))) if columns else 0
+    scn = output.scenario
+    arrays: dict[str, pa.Array] = {
+        "run_id": _constant(output.run_id, n),
+        "seed": pa.array(np.full(n, scn.seed, dtype=np.int64)),
+        "scenario": _constant(scn.name, n),
+    }
+    for key, values in columns.items():
+        if key in arrays:
+            raise ValueError(f'table "{name}" has a reserved column "{key}"')
+        if len(values) != n:
+            raise ValueError(f'table "{name}": column "{key}" has {len(values)} rows, not {n}')
+        arrays[key] = _column(np.asarray(values))
+    return pa.table(arrays)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    """Deterministic Parquet: fixed codec and row groups, no wall-clock metadata."""
+    pq.write_table(table, path, compression="zstd", use_dictionary=True,
+                   write_statistics=True, row_group_size=1 << 20)
+
+
+# ----------------------------------------------------------------------- run.json
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for package in _VERSIONED:
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def _run_facts(output: RunOutput, *, tables: bool, plots: bool) -> dict[str, Any]:
+    return {
+        "run_id": output.run_id,
+        "scenario": output.scenario.name,
+        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "stats": dict(output.stats),
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "argv": list(sys.argv),
+        "outputs": {"tables": tables, "plots": plots},
+    }
+
+
+# ------------------------------------------------------------------- the writer
+
+
+def _fill(folder: Path, output: RunOutput, *, tables: bool, plots: bool) -> None:
+    """Write every file of the run into `folder` (an empty, private directory)."""
+    (folder / SUMMARY).write_text(_dump_json(output.summary), encoding="utf-8")
+    scenario = output.scenario.model_dump(mode="json", by_alias=True)
+    (folder / "scenario.yaml").write_text(
+        yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    if tables and output.tables:
+        (folder / "tables").mkdir()
+        for name in output.tables:
+            _write_parquet(table_of(output, name), folder / "tables" / f"{name}.parquet")
+    if plots:
+        from sim.plots import write_plots  # matplotlib is slow to import; only when asked
+
+        write_plots(output, folder / "plots")
+    (folder / "run.json").write_text(
+        _dump_json(_run_facts(output, tables=tables, plots=plots)), encoding="utf-8")
+
+
+def _swap_in(staged: Path, target: Path, aside: Path) -> None:
+    """Rename `staged` to `target`; a previous `target` survives until that succeeded.
+
+    ``os.replace`` cannot replace a non-empty directory, so an existing run is
+    first renamed aside and put back if the new one cannot be moved in.
+    """
+    if not target.exists():
+        staged.replace(target)
+        return
+    target.replace(aside)
+    try:
+        staged.replace(target)
+    except BaseException:
+        if not target.exists():
+            aside.replace(target)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_run(output: RunOutput, root: Path, *, tables: bool = True, plots: bool = True) -> Path:
+    """Write the run folder ``root/<scenario>/<run_id>`` atomically; returns its path.
+
+    An existing folder of the same run id (the same scenario and seed run
+    again) is replaced only once the new one is complete.  On any exception or
+    KeyboardInterrupt the partial files are removed and the exception re-raised.
+    """
+    target = run_folder(root, output.scenario.name, output.run_id)
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    pid = os.getpid()
+    staged = parent / f".{output.run_id}.tmp-{pid}"
+    aside = parent / f".{output.run_id}.old-{pid}"
+    # Left by an earlier process with our pid that was killed (-9) mid-write: a
+    # set-aside run is the last complete one if nothing replaced it, so it returns.
+    if aside.exists():
+        if target.exists():
+            shutil.rmtree(aside)
+        else:
+            aside.replace(target)
+    if staged.exists():
+        shutil.rmtree(staged)
+    try:
+        staged.mkdir()
+        _fill(staged, output, tables=tables, plots=plots)
+        _swap_in(staged, target, aside)
+    except BaseException:
+        # A second Ctrl-C during cleanup must not leave the staged directory behind.
+        with contextlib.suppress(BaseException):
+            shutil.rmtree(staged, ignore_errors=True)
+        if aside.exists():
+            if target.exists():  # interrupted while deleting the replaced run
+                with contextlib.suppress(BaseException):
+                    shutil.rmtree(aside, ignore_errors=True)
+            else:
+                aside.replace(target)
+        raise
+    return target
