@@ -5,6 +5,9 @@ One request is a chain of callbacks, with no simpy process behind it:
     arrival -> uplink transfer -> [forward to the cloud] -> queue and service
             -> response transfer -> record
 
+The response is sent passively (see :mod:`sim.network`): its arrival only needs
+recording, which saves an event per request.
+
 A serving MEC site forwards a fraction of the requests to `forward_to` on arrival,
 without serving them itself (the share it cannot or should not answer).  Every
 request is one row of the ``requests`` table.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import math
 from itertools import count
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -136,10 +140,10 @@ class RequestResponse:
         rec[_END] = self.env._now
         client: _Client = rec[_GROUP]
         route = client.fwd_down[rec[_USER]] if rec[_FWD] else client.down[rec[_USER]]
-        self.net.send(route, self.spec.response_size, self._responded, rec)
+        self.net.send(route, self.spec.response_size, self._responded, rec, True)  # passive
 
-    def _responded(self, rec: list[Any]) -> None:
-        rec[_DONE] = self.env._now
+    def _responded(self, rec: list[Any], t: float) -> None:
+        rec[_DONE] = t
 
     # ------------------------------------------------------------------ results
 
@@ -156,18 +160,22 @@ class RequestResponse:
                     **{k: empty for k in ("t_send", "t_arrive", "t_start", "t_end",
                                           "t_response")}}
         else:
-            fields = list(zip(*self.records, strict=True))
+            recs = self.records
+
+            def column(pos: int, dtype: type) -> np.ndarray:
+                return np.fromiter(map(itemgetter(pos), recs), dtype, n)
+
             site_of = self._site_index
             cols = {
-                "group": np.fromiter((c.index for c in fields[_GROUP]), np.int32, n),
-                "user": np.array(fields[_USER], dtype=np.int64),
-                "site": np.fromiter((site_of[s] for s in fields[_SITE]), np.int32, n),
-                "forwarded": np.array(fields[_FWD], dtype=bool),
-                "t_send": np.array(fields[_SEND], dtype=float),
-                "t_arrive": np.array(fields[_ARRIVE], dtype=float),
-                "t_start": np.array(fields[_START], dtype=float),
-                "t_end": np.array(fields[_END], dtype=float),
-                "t_response": np.array(fields[_DONE], dtype=float),
+                "group": np.fromiter((r[_GROUP].index for r in recs), np.int32, n),
+                "user": column(_USER, np.int64),
+                "site": np.fromiter((site_of[r[_SITE]] for r in recs), np.int32, n),
+                "forwarded": column(_FWD, bool),
+                "t_send": column(_SEND, float),
+                "t_arrive": column(_ARRIVE, float),
+                "t_start": column(_START, float),
+                "t_end": column(_END, float),
+                "t_response": column(_DONE, float),
             }
         self._cols = cols
         return cols

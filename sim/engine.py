@@ -24,16 +24,18 @@ Callback = Callable[[Any], None]
 class Wake(Event):
     """An event that fires after `delay` and calls `fn(self)`; `data` rides along.
 
-    It is a :class:`simpy.events.Event`, so processes may also wait for it.
+    It is a :class:`simpy.events.Event`, so processes may also wait for it.  It is
+    created already triggered (like a simpy ``Timeout``), which is why `_ok` and
+    `_value` can be class attributes: this constructor runs millions of times.
     """
 
     __slots__ = ("data",)
+    _ok = True
+    _value = None
 
     def __init__(self, env: simpy.Environment, delay: float, fn: Callback, data: Any = None):
         self.env = env
         self.callbacks = [fn]
-        self._value = None
-        self._ok = True
         self.data = data
         env.schedule(self, NORMAL, delay)
 

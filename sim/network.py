@@ -7,16 +7,25 @@ with it (directly or through other flows).  The last byte arrives one propagatio
 delay (plus jitter, when the route has any) after the flow's last byte left.  So a
 message alone on its route takes exactly ``delay + S / bottleneck``.
 
-Fast path: a flow that shares no channel with a live flow needs no solver at all;
-its completion is known when it starts.  It is scheduled as one event (its
-delivery), and it is removed from its channels lazily, when the next flow on them
-finds it finished.  If another flow joins before it finishes, the flow is brought
-into the solver like any other, and its stale delivery event is ignored.
+Fast path: a flow whose lone rate (its route's bottleneck, or its TCP cap) fits in
+the capacity left on every channel of its route changes nobody's max-min rate and
+needs no solver: it runs at that rate, its completion is known when it starts, and
+it is scheduled as one event (its delivery).  Such a *fixed* flow is removed from
+its channels lazily, when the next flow on them finds it finished; as it never
+holds a saturated channel, its leaving cannot raise anyone's rate.  If a flow
+arrives that does not fit, the solver takes in every flow connected to it, and the
+stale delivery events of fixed flows whose rate changed are ignored.
 
 Loss model: a route that delivers each packet with probability q = prod(1 - loss)
 carries S / q bytes for S delivered (retransmissions use capacity); latency grows
 with the extra bytes.  With the optional TCP-like cap a flow's rate is also at most
 window / RTT and the Mathis et al. bound MSS / RTT * sqrt(3/2) / sqrt(1 - q).
+
+Passive messages: a sender that only needs to *record* when a message arrived (a
+response whose arrival triggers nothing) uses :meth:`FlowNetwork.send_passive`.
+A fixed passive flow then costs no event at all: its arrival time is reported
+to the recorder when the flow is forgotten (lazily, as above) or at the end of
+the run, and only if it falls within the run.  That saves one event per request.
 
 Jitter: a channel with jitter J adds an exponential delay of mean J to every
 message that crosses it, drawn when the message starts.
@@ -32,16 +41,24 @@ import numpy as np
 import simpy
 
 from sim.engine import Wake
-from sim.maxmin import max_min_rates
+from sim.maxmin import max_min_rates, max_min_small
 from sim.scenario.schema import TcpSpec
 from sim.topology import Path, Topology
 
 __all__ = ["Flow", "FlowNetwork", "Route"]
 
 Deliver = Callable[[Any], None]
+"""Called as ``fn(data)`` at the simulated time the last byte arrives."""
+Recorder = Callable[[Any, float], None]
+"""Called as ``record(data, t)`` with the arrival time t, possibly at another time."""
 
-_ALONE = 0
+SMALL_COMPONENT = 8
+"""Components of at most this many flows are solved in plain Python (less overhead)."""
+
+_FIXED = 0
+"""Sending at its route's lone rate with a known end; delivery already scheduled."""
 _SHARED = 1
+"""Rate set by the solver; a departure event is scheduled at its projected end."""
 
 
 class Route:
@@ -73,11 +90,11 @@ class Route:
 class Flow:
     """One message in transit.  `left` is bytes still to send as of time `t_seg`."""
 
-    __slots__ = ("data", "extra", "fn", "id", "left", "mode", "payload", "rate", "route",
-                 "t_end", "t_seg", "wake")
+    __slots__ = ("data", "extra", "fn", "id", "left", "mode", "passive", "payload", "rate",
+                 "route", "t_arrive", "t_end", "t_seg", "wake")
 
-    def __init__(self, fid: int, route: Route, payload: float, extra: float, fn: Deliver,
-                 data: Any) -> None:
+    def __init__(self, fid: int, route: Route, payload: float, extra: float,
+                 fn: Callable[..., None], data: Any, passive: bool) -> None:
         self.id = fid
         self.route = route
         self.payload = payload
@@ -88,7 +105,10 @@ class Flow:
         self.rate = 0.0
         self.t_seg = 0.0
         self.t_end = math.inf
-        self.mode = _ALONE
+        self.t_arrive = math.inf
+        """When a fixed flow's last byte arrives (what its delivery event would say)."""
+        self.mode = _FIXED
+        self.passive = passive
         self.wake: Wake | None = None
 
 
@@ -110,7 +130,7 @@ class FlowNetwork:
         self._jitter: list[float] = []
         self._jitter_i = 0
         # Rate segments (route index, t0, t1, rate): a flow held `rate` bytes/s on every
-        # channel of the route during [t0, t1).  A flow alone on its route is recorded
+        # channel of the route during [t0, t1).  A fixed flow is recorded
         # whole when it starts; if another flow joins before it ends, a segment with
         # the opposite rate cancels the part that did not happen.
         self._segments: list[float] = []  # flat: 4 numbers per segment
@@ -118,6 +138,8 @@ class FlowNetwork:
         self.bytes_sent = 0.0
         self.bytes_delivered = 0.0
         self.solves = 0
+        self.horizon = math.inf
+        """End of the run: passive arrivals after it are not reported."""
 
     @property
     def messages_sent(self) -> int:
@@ -168,8 +190,22 @@ class FlowNetwork:
         self.send(self.route_between(src, dst), size, arrived, None)
         return done
 
-    def send(self, route: Route, size: float, fn: Deliver, data: Any) -> None:
-        """Send `size` bytes on `route`; call ``fn(data)`` when the last byte arrives."""
+    def send_passive(self, route: Route, size: float, record: Recorder, data: Any) -> None:
+        """Send `size` bytes; ``record(data, t)`` learns the arrival time t.
+
+        `record` may be called after t (when the network next looks at the
+        channels, or at the end of the run) and must only record: nothing may be
+        scheduled from it.  Arrivals after the end of the run are not reported.
+        Hot paths call ``send(route, size, record, data, True)`` directly.
+        """
+        self.send(route, size, record, data, True)
+
+    def send(self, route: Route, size: float, fn: Callable[..., None], data: Any,
+             passive: bool = False) -> None:
+        """Send `size` bytes on `route`; call ``fn(data)`` when the last byte arrives.
+
+        With ``passive=True``, `fn` is a :data:`Recorder` (see :meth:`send_passive`).
+        """
         env = self.env
         now = env._now
         self.bytes_sent += size
@@ -178,34 +214,41 @@ class FlowNetwork:
             extra += self._draw_jitter(route.jitter)
         fid = self._next_id
         self._next_id = fid + 1
-        flow = Flow(fid, route, size, extra, fn, data)
-        if flow.left <= 0.0:
+        flow = Flow(fid, route, size, extra, fn, data, passive)
+        if flow.left <= 0.0 or not route.channels:
             flow.wake = Wake(env, extra, self._delivered, flow)
             return
         active = self.active
-        alone = True
+        capacity = self.capacity
+        rate = route.lone_rate
+        fits = True
         for c in route.channels:
             flows = active[c]
             if flows:
-                if len(flows) == 1:  # _drop_finished inlined for its common case
-                    other = next(iter(flows.values()))
-                    if other.mode == _ALONE and other.t_end <= now:
+                if len(flows) == 1:  # self._drop_finished inlined for its common case
+                    for other in flows.values():  # noqa: B007 - fetch the only one
+                        break
+                    if other.mode == _FIXED and other.t_end <= now:
                         flows.clear()
-                    else:
-                        alone = False
+                        if other.passive:
+                            self._report(other)
+                    elif other.rate + rate > capacity[c]:
+                        fits = False
                 else:
-                    _drop_finished(flows, now)
-                    if flows:
-                        alone = False
+                    self._drop_finished(flows, now)
+                    if flows and sum(f.rate for f in flows.values()) + rate > capacity[c]:
+                        fits = False
             flows[fid] = flow
-        if alone:
-            rate = route.lone_rate
+        if fits:
             t_end = now + flow.left / rate
             flow.rate = rate
             flow.t_seg = now
             flow.t_end = t_end
             self._segments.extend((route.index, now, t_end, rate))
-            flow.wake = Wake(env, t_end - now + extra, self._delivered, flow)
+            delay = t_end - now + extra
+            flow.t_arrive = now + delay  # the very float simpy would schedule at
+            if not passive:
+                flow.wake = Wake(env, delay, self._delivered, flow)
         else:
             self._resolve(route.channels, now)
 
@@ -229,7 +272,27 @@ class FlowNetwork:
         flow.wake = None
         self.messages_delivered += 1
         self.bytes_delivered += flow.payload
-        flow.fn(flow.data)
+        if flow.passive:
+            flow.passive = False  # reported
+            flow.fn(flow.data, self.env.now)
+        else:
+            flow.fn(flow.data)
+
+    def _report(self, flow: Flow) -> None:
+        """Report a fixed passive flow's arrival, once, if it is within the run."""
+        flow.passive = False
+        t = flow.t_arrive
+        if t <= self.horizon:
+            self.messages_delivered += 1
+            self.bytes_delivered += flow.payload
+            flow.fn(flow.data, t)
+
+    def _drop_finished(self, flows: dict[int, Flow], now: float) -> None:
+        """Forget fixed flows that have sent their last byte by `now`."""
+        for fid in [f.id for f in flows.values() if f.mode == _FIXED and f.t_end <= now]:
+            f = flows.pop(fid)
+            if f.passive:
+                self._report(f)
 
     def _departed(self, ev: Wake) -> None:
         flow: Flow = ev.data
@@ -255,7 +318,7 @@ class FlowNetwork:
                 continue
             seen_ch[c] = None
             here = active[c]
-            _drop_finished(here, now)
+            self._drop_finished(here, now)
             for fid, f in here.items():
                 if fid not in flows:
                     flows[fid] = f
@@ -268,20 +331,24 @@ class FlowNetwork:
         if not flows:
             return
         self.solves += 1
-        col = {c: i for i, c in enumerate(chans)}
-        weights = np.zeros((len(chans), len(flows)))
-        caps = np.empty(len(flows))
-        for j, f in enumerate(flows):
-            for c in f.route.channels:
-                weights[col[c], j] = 1.0
-            caps[j] = f.route.rate_cap
-        rates = max_min_rates(weights, self._cap_array[chans], caps).tolist()
+        if len(flows) <= SMALL_COMPONENT:
+            rates = max_min_small([f.route.channels for f in flows], self.capacity,
+                                  [f.route.rate_cap for f in flows])
+        else:
+            col = {c: i for i, c in enumerate(chans)}
+            weights = np.zeros((len(chans), len(flows)))
+            caps = np.empty(len(flows))
+            for j, f in enumerate(flows):
+                for c in f.route.channels:
+                    weights[col[c], j] = 1.0
+                caps[j] = f.route.rate_cap
+            rates = max_min_rates(weights, self._cap_array[chans], caps).tolist()
         env = self.env
         active = self.active
         segments = self._segments
         for f, rate in zip(flows, rates, strict=True):
             if f.rate > 0.0:
-                if f.mode == _ALONE:  # cancel the recorded remainder of its lone run
+                if f.mode == _FIXED:  # cancel the recorded remainder of its lone run
                     segments.extend((f.route.index, now, f.t_end, -f.rate))
                 else:
                     segments.extend((f.route.index, f.t_seg, now, f.rate))
@@ -290,9 +357,11 @@ class FlowNetwork:
             f.t_seg = now
             f.t_end = now + max(f.left, 0.0) / rate
             if all(len(active[c]) == 1 for c in f.route.channels):
-                f.mode = _ALONE
+                f.mode = _FIXED
                 segments.extend((f.route.index, now, f.t_end, rate))
-                f.wake = Wake(env, f.t_end - now + f.extra, self._delivered, f)
+                delay = f.t_end - now + f.extra
+                f.t_arrive = now + delay
+                f.wake = None if f.passive else Wake(env, delay, self._delivered, f)
             else:
                 f.mode = _SHARED
                 f.wake = Wake(env, f.t_end - now, self._departed, f)
@@ -301,31 +370,25 @@ class FlowNetwork:
 
     def segments(self) -> dict[str, np.ndarray]:
         """Rate segments as arrays: route index, t0, t1, rate (bytes/s; may be < 0)."""
-        table = np.array(self._segments, dtype=float).reshape(-1, 4)  # route ids < 2**53
+        flat = self._segments
+        table = np.fromiter(flat, float, len(flat)).reshape(-1, 4)  # route ids < 2**53
         return {"route": table[:, 0].astype(np.int64), "t0": table[:, 1],
                 "t1": table[:, 2], "rate": table[:, 3]}
 
     def flush(self, now: float) -> None:
-        """Close the segments of flows still sharing channels at the end of the run."""
+        """End of the run: close the segments of flows still sharing channels, and
+        report the passive flows that arrived but were not yet forgotten."""
         closed: set[int] = set()
         for flows in self.active:
             for f in flows.values():
-                if f.mode == _SHARED and f.id not in closed:
+                if f.mode == _FIXED:
+                    if f.passive:
+                        self._report(f)
+                elif f.id not in closed:
                     closed.add(f.id)
                     self._segments.extend((f.route.index, f.t_seg, now, f.rate))
                     f.left -= f.rate * (now - f.t_seg)
                     f.t_seg = now
-
-
-def _drop_finished(flows: dict[int, Flow], now: float) -> None:
-    """Forget flows that ran alone and have sent their last byte by `now`."""
-    if len(flows) == 1:
-        for f in flows.values():
-            if f.mode == _ALONE and f.t_end <= now:
-                flows.clear()
-            return
-    for fid in [f.id for f in flows.values() if f.mode == _ALONE and f.t_end <= now]:
-        del flows[fid]
 
 
 def _split_member(name: str) -> tuple[str, int | None]:

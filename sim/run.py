@@ -101,6 +101,7 @@ class Run:
         env = self.engine.env
         self.network = FlowNetwork(env, self.topology, self.engine.streams("network/jitter"),
                                    scenario.network.tcp)
+        self.network.horizon = scenario.duration
         self.sites: dict[str, ComputeSite] = {
             name: ComputeSite(env, name, node.compute, self.engine.streams)
             for name, node in sorted(self.topology.sites.items()) if node.compute is not None

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sim.maxmin import max_min_rates
+from sim.maxmin import max_min_rates, max_min_small
 
 
 def test_single_link_is_shared_equally() -> None:
@@ -31,3 +33,25 @@ def test_weighted_constraint_time_shares_a_cell() -> None:
     # r satisfy r/10 + r/40 = 1, so r = 8.
     w = np.array([[1 / 10, 1 / 40]])
     assert max_min_rates(w, np.array([1.0])) == pytest.approx([8, 8])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda links: st.tuples(
+    st.lists(st.floats(0.1, 1e3), min_size=links, max_size=links),
+    st.lists(st.lists(st.integers(0, links - 1), min_size=1, max_size=links, unique=True),
+             min_size=1, max_size=8),
+    st.lists(st.one_of(st.just(np.inf), st.floats(0.05, 500)), min_size=8, max_size=8))))
+def test_plain_python_solver_agrees_with_numpy(case: tuple) -> None:  # type: ignore[type-arg]
+    capacity, paths, caps = case
+    caps = caps[: len(paths)]
+    weights = np.zeros((len(capacity), len(paths)))
+    for j, path in enumerate(paths):
+        weights[path, j] = 1.0
+    vectorised = max_min_rates(weights, np.array(capacity), np.array(caps))
+    small = max_min_small(paths, capacity, caps)
+    assert small == pytest.approx(list(vectorised), rel=1e-9, abs=1e-12)
+
+
+def test_plain_python_solver_on_the_parking_lot() -> None:
+    assert max_min_small([[0, 1, 2], [0], [1], [2]], [10, 20, 30], [np.inf] * 4) == \
+        pytest.approx([5, 5, 15, 25])

@@ -141,3 +141,20 @@ def test_jitter_adds_its_mean_delay() -> None:
     mean = float(np.mean(delays))
     assert abs(mean - 0.015) < 3 * 0.005 / np.sqrt(len(delays))
     assert min(delays) >= 0.010
+
+
+def test_passive_arrivals_are_reported_within_the_run_only() -> None:
+    # 1 MB at 10 Mbps takes 0.8 s: sent at 0 it arrives within a 1 s run; sent at
+    # 0.5 s it would arrive at 1.3 s, after the end, and is not reported.
+    net = network([10], [0])
+    net.horizon = 1.0
+    seen: list[tuple[str, float]] = []
+    r01, r10 = net.route_between("r0", "r1"), net.route_between("r1", "r0")
+    net.send_passive(r01, 1_000_000, lambda k, t: seen.append((k, t)), "early")
+    net.env.run(until=0.5)
+    net.send_passive(r10, 1_000_000, lambda k, t: seen.append((k, t)), "late")
+    net.env.run(until=1.0)
+    assert seen == []  # nothing looked at the channels yet: no event was spent
+    net.flush(1.0)
+    assert seen == [("early", pytest.approx(0.8, rel=1e-12))]
+    assert net.messages_delivered == 1
