@@ -158,3 +158,23 @@ def test_passive_arrivals_are_reported_within_the_run_only() -> None:
     net.flush(1.0)
     assert seen == [("early", pytest.approx(0.8, rel=1e-12))]
     assert net.messages_delivered == 1
+
+
+def test_explicit_route_overrides_least_latency() -> None:
+    # Triangle: a-c direct (10 ms) is the least-latency path; an explicit route
+    # a -> b -> c (20 + 20 ms) must be obeyed all the same.
+    spec = {"name": "tri", "duration": 10,
+            "nodes": [{"name": n, "kind": "router"} for n in "abc"],
+            "links": [{"a": "a", "b": "c", "bandwidth": "1 Gbps", "delay": "10 ms"},
+                      {"a": "a", "b": "b", "bandwidth": "1 Gbps", "delay": "20 ms"},
+                      {"a": "b", "b": "c", "bandwidth": "1 Gbps", "delay": "20 ms"}]}
+    topo = Topology(Scenario.model_validate(spec))
+    assert topo.node_path("a", "c") == ("a", "c")
+    spec["routes"] = [{"src": "a", "dst": "c", "via": ["b"]}]
+    topo = Topology(Scenario.model_validate(spec))
+    assert topo.node_path("a", "c") == ("a", "b", "c")
+    assert topo.node_path("c", "a") == ("c", "b", "a")  # symmetric by default
+    net = FlowNetwork(simpy.Environment(), topo, np.random.default_rng(0))
+    net.transfer("a", "c", 0)
+    net.env.run()
+    assert net.env.now == pytest.approx(0.040)
