@@ -29,9 +29,11 @@ import numpy as np
 from sim.arrivals import ArrivalStream, make_arrivals
 from sim.engine import Wake
 from sim.network import Route
+from sim.scenario.problems import Problem
 from sim.scenario.schema import RequestResponseSpec
 from sim.stats import latency_summary
-from sim.workload import WORKLOADS, RunContext, Site, Table
+from sim.topology import Topology
+from sim.workload import WORKLOADS, RunContext, Table
 
 __all__ = ["RequestResponse"]
 
@@ -60,6 +62,11 @@ class _Client:
 @WORKLOADS.register("request_response")
 class RequestResponse:
     """Users of some groups send requests to a site with compute."""
+
+    @staticmethod
+    def route_problems(spec: RequestResponseSpec, index: int,
+                       topology: Topology) -> list[Problem]:
+        return route_problems(spec, index, topology)
 
     def __init__(self, spec: RequestResponseSpec, ctx: RunContext) -> None:
         self.spec = spec
@@ -227,17 +234,43 @@ class RequestResponse:
         return {"requests": {self.spec.name: section}}
 
 
-def _resolve_site(ctx: RunContext, target: str, attach: str | None, kind: str) -> str:
-    """The node that serves `target` ("nearest_mec", "cloud" or a name) for `attach`."""
-    sites: dict[str, Site] = ctx.sites
-    topo = ctx.topology
+def serving_site(topology: Topology, target: str, attach: str | None, kind: str) -> str | None:
+    """The node that serves `target` ("nearest_mec", "cloud" or a name) for users at
+    `attach`, or None when no MEC site that runs job `kind` is reachable."""
+    sites = {n: s for n, s in topology.sites.items() if s.compute is not None}
     if target == "cloud":
-        return next(n for n in sorted(sites) if topo.sites[n].kind == "cloud")
+        return next((n for n in sorted(sites) if sites[n].kind == "cloud"), None)
     if target == "nearest_mec":
-        candidates = [n for n in sites if topo.sites[n].kind == "mec" and sites[n].has_kind(kind)]
-        assert attach is not None
-        best = topo.nearest(attach, candidates)
-        if best is None:
-            raise RuntimeError(f"no MEC site reachable from {attach}")
-        return best
+        candidates = [n for n, s in sites.items() if s.kind == "mec"
+                      and s.compute is not None and kind in s.compute.service]
+        return None if attach is None else topology.nearest(attach, candidates)
     return target
+
+
+def route_problems(spec: RequestResponseSpec, index: int, topology: Topology) -> list[Problem]:
+    """Every client group must reach its serving site and back (and the forward site)."""
+    problems: list[Problem] = []
+    kind = spec.job_kind
+    for j, group in enumerate(spec.clients):
+        attach = topology.groups[group].attach
+        loc = ("workloads", index, "clients", j)
+        served = serving_site(topology, spec.serve, attach, kind)
+        if served is None:
+            problems.append(Problem(loc, f'user group "{group}" reaches no MEC site '
+                                         f'serving job kind "{kind}"'))
+            continue
+        topology.require_path(attach, served, loc, problems,
+                              f'user group "{group}" cannot reach "{served}"')
+        if spec.forward_fraction > 0:
+            target = serving_site(topology, spec.forward_to, None, kind)
+            if target is not None and target != served:
+                topology.require_path(served, target, ("workloads", index, "forward_to"),
+                                      problems, f'"{served}" cannot forward to "{target}"')
+    return problems
+
+
+def _resolve_site(ctx: RunContext, target: str, attach: str | None, kind: str) -> str:
+    site = serving_site(ctx.topology, target, attach, kind)
+    if site is None:  # excluded by route_problems before the run is built
+        raise RuntimeError(f"no site for {target!r} from {attach!r}")
+    return site

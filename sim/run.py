@@ -23,7 +23,7 @@ from sim.linkload import channel_bytes
 from sim.network import FlowNetwork
 from sim.plugins import load_builtin_plugins
 from sim.scenario.problems import Problem, ScenarioError
-from sim.scenario.schema import RequestResponseSpec, Scenario
+from sim.scenario.schema import Scenario
 from sim.topology import Topology
 from sim.workload import WORKLOADS, RunContext, Site, Table, Workload
 
@@ -52,37 +52,10 @@ def run_id_of(scenario: Scenario) -> str:
 
 
 def route_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
-    """Every workload's users must reach their serving site and back."""
+    """Routing problems of every workload (e.g. users that cannot reach their site)."""
     problems: list[Problem] = []
-    sites = {n: s for n, s in topology.sites.items() if s.compute is not None}
     for i, spec in enumerate(scenario.workloads):
-        if not isinstance(spec, RequestResponseSpec):
-            continue
-        kind = spec.job_kind
-        for j, group in enumerate(spec.clients):
-            attach = topology.groups[group].attach
-            loc = ("workloads", i, "clients", j)
-            if spec.serve == "nearest_mec":
-                mecs = [n for n, s in sites.items() if s.kind == "mec"
-                        and s.compute is not None and kind in s.compute.service]
-                served = topology.nearest(attach, mecs)
-                if served is None:
-                    problems.append(Problem(loc, f'user group "{group}" reaches no MEC site '
-                                                 f'serving job kind "{kind}"'))
-                    continue
-            elif spec.serve == "cloud":
-                served = next((n for n, s in sites.items() if s.kind == "cloud"), spec.serve)
-            else:
-                served = spec.serve
-            topology.require_path(attach, served, loc, problems,
-                                  f'user group "{group}" cannot reach "{served}"')
-            if spec.forward_fraction > 0:
-                target = spec.forward_to
-                if target == "cloud":
-                    target = next((n for n, s in sites.items() if s.kind == "cloud"), target)
-                if target != served:
-                    topology.require_path(served, target, ("workloads", i, "forward_to"),
-                                          problems, f'"{served}" cannot forward to "{target}"')
+        problems += WORKLOADS.get(spec.kind).route_problems(spec, i, topology)
     return problems
 
 
@@ -90,7 +63,7 @@ class Run:
     """A scenario wired to its models, ready to execute once."""
 
     def __init__(self, scenario: Scenario) -> None:
-        load_builtin_plugins()
+        load_builtin_plugins()  # before route_problems: workloads come from the registry
         self.scenario = scenario
         self.run_id = run_id_of(scenario)
         self.topology = Topology(scenario)

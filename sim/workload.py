@@ -16,6 +16,7 @@ import numpy as np
 from sim.engine import Engine
 from sim.network import FlowNetwork
 from sim.registry import Registry
+from sim.scenario.problems import Problem
 from sim.scenario.schema import Scenario
 from sim.topology import Topology
 
@@ -55,6 +56,10 @@ class Workload(Protocol):
     """A traffic source of one run."""
 
     def __init__(self, spec: Any, ctx: RunContext) -> None: ...
+
+    @staticmethod
+    def route_problems(spec: Any, index: int, topology: Topology) -> list[Problem]:
+        """Checked before the run is built: e.g. users that cannot reach their site."""
 
     def start(self) -> None:
         """Schedule the first events."""
