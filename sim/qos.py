@@ -36,9 +36,11 @@ from sim.scenario.units import (
 
 __all__ = [
     "Verdict",
+    "bound_text",
     "check_targets",
     "evaluate",
     "flatten",
+    "format_metric",
     "parse_bound",
     "summary_table",
     "unit_of",
@@ -162,12 +164,59 @@ class Verdict:
     limit: float
     """The bound in SI units."""
     value: float | None
+    """The value judged: the metric of one run, or its mean over replications."""
     passed: bool
     reason: str = ""
     """Why a verdict failed without a comparison, e.g. "no data"."""
+    ci: tuple[float, float] | None = None
+    """95% t interval of the mean over replications; None for a single run."""
+    replications: int = 1
+    mean_only: bool = False
+    """Judged on the mean although a CI was available (``check --mean-only``)."""
+    check: Literal["target", "baseline"] = "target"
+    """A qos target of the scenario, or a regression check against a baseline run."""
+    skipped: bool = False
+    """Not judged (a baseline without a value for the metric); counts as no failure."""
+
+    @property
+    def name(self) -> str:
+        """What was checked, e.g. "requests.r.latency_s.p95 <= 100 ms": a test case name."""
+        prefix = "baseline: " if self.check == "baseline" else ""
+        return f"{prefix}{self.metric} {self.op} {self.bound}"
+
+    def value_text(self) -> str:
+        """The value with its unit, and its CI when replicated: "52 [50, 54] ms"."""
+        if self.value is None:
+            return self.reason
+        shown = _shown(self.value, self)
+        if self.ci is None:
+            return shown
+        low, high = (_shown(end, self) for end in self.ci)
+        parts = [text.rpartition(" ") for text in (shown, low, high)]
+        if all(p[1] for p in parts) and len({p[2] for p in parts}) == 1:
+            # One unit for all three: "20.4 [15.5, 25.3] ms" keeps CI tables narrow.
+            return f"{parts[0][0]} [{parts[1][0]}, {parts[2][0]}] {parts[0][2]}"
+        return f"{shown} [{low}, {high}]"
+
+    def message(self) -> str:
+        """One line naming metric, bound and value, for failure reports (JUnit, pytest)."""
+        verdict = "skipped" if self.skipped else "met" if self.passed else "MISSED"
+        if self.value is None:
+            return f"{self.name}: {verdict}, {self.reason}"
+        if self.ci is None and self.replications > 1:
+            return (f"{self.name}: {verdict}, mean {self.value_text()} over "
+                    f"{self.replications} replications")
+        if self.ci is None:
+            return f"{self.name}: {verdict}, value {self.value_text()}"
+        judged = ("the mean" if self.mean_only else
+                  "the 95% CI's upper end" if self.op == "<=" else "the 95% CI's lower end")
+        return (f"{self.name}: {verdict}, mean {_shown(self.value, self)}, 95% CI "
+                f"[{_shown(self.ci[0], self)}, {_shown(self.ci[1], self)}] over "
+                f"{self.replications} replications ({judged} is judged)")
 
 
-def _bound_text(value: float | str) -> str:
+def bound_text(value: float | str) -> str:
+    """A bound as the user wrote it: "100 ms" stays, 0.8 becomes "0.8"."""
     return value if isinstance(value, str) else f"{value:g}"
 
 
@@ -191,11 +240,11 @@ def evaluate(targets: Sequence[QosTarget], summary: Mapping[str, Any]) -> list[V
                 continue
             limit = parse_bound(bound, target.metric)
             if value is None:
-                out.append(Verdict(target.metric, _bound_text(bound), op, limit, None, False,
+                out.append(Verdict(target.metric, bound_text(bound), op, limit, None, False,
                                    "no data"))
                 continue
             passed = value <= limit if op == "<=" else value >= limit
-            out.append(Verdict(target.metric, _bound_text(bound), op, limit, value, passed))
+            out.append(Verdict(target.metric, bound_text(bound), op, limit, value, passed))
     return out
 
 
@@ -209,24 +258,46 @@ def format_metric(value: float | None, metric: str) -> str:
     return format_quantity(value, kind)
 
 
+def _shown(value: float, verdict: Verdict) -> str:
+    """A value in the unit its bound was written in ("91%" for a "80%" bound)."""
+    written_in_percent = verdict.check == "target" and verdict.bound.endswith("%")
+    if written_in_percent and unit_of(verdict.metric) == "fraction":
+        return f"{value * 100:.4g}%"
+    return format_metric(value, verdict.metric)
+
+
 def verdict_table(verdicts: Sequence[Verdict], *, title: str | None = None) -> Table:
-    """The verdicts as a table: metric, target, value, PASS or FAIL."""
-    passed = sum(v.passed for v in verdicts)
-    table = Table(title=title, caption=f"{passed} of {len(verdicts)} targets met")
-    table.add_column("metric")
-    table.add_column("target")
-    table.add_column("value", justify="right")
-    table.add_column("verdict")
+    """The verdicts as a table: metric, target, value, PASS, FAIL or SKIP.
+
+    Baseline checks are rows of their own ("baseline" in the target column), so
+    a regression that still meets its target is visible next to that target.
+    """
+    targets = [v for v in verdicts if v.check == "target"]
+    caption = f"{sum(v.passed for v in targets)} of {len(targets)} targets met"
+    baseline = [v for v in verdicts if v.check == "baseline" and not v.skipped]
+    if baseline:
+        caption += (f"; {sum(v.passed for v in baseline)} of {len(baseline)} "
+                    "within tolerance of the baseline")
+    replicated = next((v for v in verdicts if v.ci is not None), None)
+    if replicated is not None:
+        caption += f"; mean and 95% CI over {replicated.replications} replications"
+    # Expanded, with ratios, so long metric paths get the most room in an 80-column log.
+    table = Table(title=title, caption=caption, expand=True)
+    # Fold rather than truncate: a CI log must show the whole metric path.
+    table.add_column("metric", overflow="fold", ratio=5)
+    table.add_column("target", overflow="fold", ratio=3)
+    table.add_column("value" if replicated is None else "mean [95% CI]", justify="right",
+                     overflow="fold", ratio=3)
+    table.add_column("verdict", no_wrap=True, min_width=7)
     for v in verdicts:
         target = f"{v.op} {v.bound}"
-        if v.value is None:
-            value = v.reason
-        elif v.bound.endswith("%") and unit_of(v.metric) == "fraction":
-            value = f"{v.value * 100:.4g}%"  # in the unit the target was written in
+        if v.check == "baseline":
+            target = f"baseline {target}"
+        if v.skipped:
+            verdict = "[yellow]SKIP[/]"
         else:
-            value = format_metric(v.value, v.metric)
-        verdict = "[bold green]PASS[/]" if v.passed else "[bold red]FAIL[/]"
-        table.add_row(v.metric, target, value, verdict)
+            verdict = "[bold green]PASS[/]" if v.passed else "[bold red]FAIL[/]"
+        table.add_row(v.metric, target, v.value_text(), verdict)
     return table
 
 
