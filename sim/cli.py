@@ -33,7 +33,7 @@ from sim.scenario.problems import ScenarioError
 __all__ = ["main"]
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "default.yaml"
-COMMAND_MODULES = {"check": "sim.cli_check", "sweep": "sim.cli_sweep"}
+COMMAND_MODULES = {"check": "sim.cli_check", "plot": "sim.cli_plot", "sweep": "sim.cli_sweep"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
 COMMANDS = ("run", "validate", *COMMAND_MODULES)
 
