@@ -29,6 +29,15 @@ the run, and only if it falls within the run.  That saves one event per request.
 
 Jitter: a channel with jitter J adds an exponential delay of mean J to every
 message that crosses it, drawn when the message starts.
+
+Time-varying channels (the radio hop): a channel marked *eager* may change its
+capacity while flows cross it (:meth:`FlowNetwork.set_capacities`, called by the
+radio model when its scheduler re-splits a cell's time or a radio update changes
+a UE's peak rate).  Flows on eager channels never take the fast path and are never
+forgotten lazily: they always end with a departure event, so the radio model learns
+at once (through ``on_busy``) when a UE starts or stops having data, which is what
+its scheduler shares out the cell's time by.  A flow whose share is zero (a max C/I
+scheduler serving someone else) waits without an event until its rate is re-solved.
 """
 
 from __future__ import annotations
@@ -64,10 +73,11 @@ _SHARED = 1
 class Route:
     """A path prepared for sending: what the hot path needs, precomputed once."""
 
-    __slots__ = ("channels", "delay", "index", "jitter", "lone_rate", "overhead", "path",
-                 "rate_cap")
+    __slots__ = ("channels", "delay", "eager", "index", "jitter", "lone_rate", "overhead",
+                 "path", "rate_cap")
 
-    def __init__(self, index: int, path: Path, capacity: list[float], tcp: TcpSpec | None):
+    def __init__(self, index: int, path: Path, capacity: list[float], tcp: TcpSpec | None,
+                 eager: bool = False):
         self.index = index
         self.path = path
         self.channels = path.channels
@@ -83,8 +93,14 @@ class Route:
                 if loss > 0:
                     cap = min(cap, tcp.mss / rtt * math.sqrt(1.5 / loss))
         self.rate_cap = cap
+        self.eager = eager
+        """Crosses a channel whose capacity may change: no fast path (see the module)."""
+        self.lone_rate = 0.0
+        self.update_lone_rate(capacity)
+
+    def update_lone_rate(self, capacity: list[float]) -> None:
         bottleneck = min((capacity[c] for c in self.channels), default=math.inf)
-        self.lone_rate = min(bottleneck, cap)
+        self.lone_rate = min(bottleneck, self.rate_cap)
 
 
 class Flow:
@@ -140,6 +156,45 @@ class FlowNetwork:
         self.solves = 0
         self.horizon = math.inf
         """End of the run: passive arrivals after it are not reported."""
+        self._eager = [False] * len(topology.channels)
+        self._routes_on: dict[int, list[Route]] = {}
+        """Routes crossing each eager channel (their lone rate follows its capacity)."""
+        self.on_busy: Callable[[int, bool], None] | None = None
+        """Called as ``on_busy(channel, busy)`` when an eager channel gains its first
+        flow (True) or loses its last (False)."""
+
+    def mark_eager(self, channels: list[int]) -> None:
+        """Declare channels whose capacity may change (before any route crosses them)."""
+        if self.routes:
+            raise RuntimeError("mark channels eager before routes are prepared")
+        for c in channels:
+            self._eager[c] = True
+            self._routes_on.setdefault(c, [])
+
+    def set_capacities(self, channels: list[int], capacities: list[float]) -> None:
+        """New capacities (bytes/s, may be 0) for eager channels; re-solve their flows."""
+        now = self.env.now
+        touched: set[int] = set()
+        busy: list[int] = []
+        for c, cap in zip(channels, capacities, strict=True):
+            if not self._eager[c]:
+                raise ValueError(f"channel {c} is not eager")
+            if cap == self.capacity[c]:
+                continue
+            self.capacity[c] = cap
+            self._cap_array[c] = cap
+            for route in self._routes_on[c]:
+                if route.index not in touched:
+                    touched.add(route.index)
+                    route.update_lone_rate(self.capacity)
+            if self.active[c]:
+                busy.append(c)
+        if busy:
+            self._resolve(tuple(busy), now)
+
+    def busy(self, channel: int) -> bool:
+        """Whether an eager channel has a flow sending on it."""
+        return bool(self.active[channel])
 
     @property
     def messages_sent(self) -> int:
@@ -152,9 +207,14 @@ class FlowNetwork:
         key = (*map(str, path.channels), "|", *path.nodes)
         route = self._route_of.get(key)
         if route is None:
-            route = Route(len(self.routes), path, self.capacity, self.tcp)
+            eager = any(self._eager[c] for c in path.channels)
+            route = Route(len(self.routes), path, self.capacity, self.tcp, eager)
             self.routes.append(route)
             self._route_of[key] = route
+            if eager:
+                for c in path.channels:
+                    if self._eager[c]:
+                        self._routes_on[c].append(route)
         return route
 
     def route_between(self, src: str, dst: str) -> Route:
@@ -218,6 +278,9 @@ class FlowNetwork:
         if flow.left <= 0.0 or not route.channels:
             flow.wake = Wake(env, extra, self._delivered, flow)
             return
+        if route.eager:
+            self._send_eager(flow, now)
+            return
         active = self.active
         capacity = self.capacity
         rate = route.lone_rate
@@ -253,6 +316,22 @@ class FlowNetwork:
             self._resolve(route.channels, now)
 
     # --------------------------------------------------------------- internals
+
+    def _send_eager(self, flow: Flow, now: float) -> None:
+        """Start a flow that crosses a time-varying channel: always solved, never fixed."""
+        woke: list[int] = []
+        for c in flow.route.channels:
+            flows = self.active[c]
+            if self._eager[c]:
+                if not flows:
+                    woke.append(c)
+            elif flows:
+                self._drop_finished(flows, now)
+            flows[flow.id] = flow
+        if woke and self.on_busy is not None:
+            for c in woke:
+                self.on_busy(c, True)  # may re-split a cell and re-solve; we solve below
+        self._resolve(flow.route.channels, now)
 
     def _draw_jitter(self, means: tuple[float, ...]) -> float:
         total = 0.0
@@ -301,9 +380,16 @@ class FlowNetwork:
         now = self.env.now
         self._segments.extend((flow.route.index, flow.t_seg, now, flow.rate))
         flow.left = 0.0
+        idle: list[int] = []
         for c in flow.route.channels:
-            del self.active[c][flow.id]
+            here = self.active[c]
+            del here[flow.id]
+            if not here and self._eager[c]:
+                idle.append(c)
         flow.wake = Wake(self.env, flow.extra, self._delivered, flow)
+        if idle and self.on_busy is not None:
+            for c in idle:
+                self.on_busy(c, False)
         self._resolve(flow.route.channels, now)
 
     def _component(self, channels: tuple[int, ...], now: float) -> tuple[list[Flow], list[int]]:
@@ -355,8 +441,13 @@ class FlowNetwork:
                 f.left -= f.rate * (now - f.t_seg)
             f.rate = rate
             f.t_seg = now
+            if rate <= 0.0:  # no share now (e.g. max C/I serves another UE): wait
+                f.t_end = math.inf
+                f.mode = _SHARED
+                f.wake = None
+                continue
             f.t_end = now + max(f.left, 0.0) / rate
-            if all(len(active[c]) == 1 for c in f.route.channels):
+            if not f.route.eager and all(len(active[c]) == 1 for c in f.route.channels):
                 f.mode = _FIXED
                 segments.extend((f.route.index, now, f.t_end, rate))
                 delay = f.t_end - now + f.extra
