@@ -98,7 +98,7 @@ def _cmd_validate(ns: argparse.Namespace, console: Console) -> int:
         try:
             loaded = load_scenario(path, ns.overrides)
             try:
-                run = Run(loaded.scenario)
+                run = Run(loaded.scenario, loaded.source_dir)
                 problems = check_targets(loaded.scenario.qos, flatten(run.summary()))
                 if problems:
                     raise ScenarioError(problems)

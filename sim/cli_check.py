@@ -95,7 +95,8 @@ def _validate(path: str, ns: argparse.Namespace) -> None:
 
     loaded = load_scenario(path, overrides(ns))
     try:
-        problems = check_targets(loaded.scenario.qos, flatten(Run(loaded.scenario).summary()))
+        empty = Run(loaded.scenario, loaded.source_dir).summary()
+        problems = check_targets(loaded.scenario.qos, flatten(empty))
         if problems:
             raise ScenarioError(problems)
     except ScenarioError as exc:

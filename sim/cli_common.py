@@ -62,7 +62,7 @@ def run_one(path: str, ns: argparse.Namespace, console: Console) -> tuple[dict[s
 
     loaded = load_scenario(path, overrides(ns))
     try:
-        run = Run(loaded.scenario)
+        run = Run(loaded.scenario, loaded.source_dir)
         problems = check_targets(loaded.scenario.qos, flatten(run.summary()))
         if problems:
             raise ScenarioError(problems)

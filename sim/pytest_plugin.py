@@ -155,7 +155,7 @@ class ScenarioFile(pytest.File):
             loaded = load_scenario(_shown(self.config, self.path))
             try:
                 problems = check_targets(loaded.scenario.qos,
-                                         flatten(Run(loaded.scenario).summary()))
+                                         flatten(Run(loaded.scenario, loaded.source_dir).summary()))
                 if problems:
                     raise ScenarioError(problems)
             except ScenarioError as exc:
@@ -183,7 +183,8 @@ class ScenarioFile(pytest.File):
             seeds = range(scenario.seed, scenario.seed + _replications(self.config))
             try:
                 self._outcome = [
-                    Run(scenario.model_copy(update={"seed": s})).execute().summary for s in seeds]
+                    Run(scenario.model_copy(update={"seed": s}), str(self.path.parent))
+                    .execute().summary for s in seeds]
             except Exception as exc:
                 self._outcome = exc
                 raise

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.topology import Topology
 from sim.workload import WORKLOADS, RunContext, Site, Table, Workload
+
+if TYPE_CHECKING:
+    from sim.radio.access import RadioAccess
 
 __all__ = ["Run", "RunOutput", "run_id_of"]
 
@@ -62,7 +65,9 @@ def route_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
 class Run:
     """A scenario wired to its models, ready to execute once."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, source_dir: str | None = None) -> None:
+        self.source_dir = source_dir
+        """Directory of the scenario file: relative data files (traces) are read from it."""
         load_builtin_plugins()  # before route_problems: workloads come from the registry
         self.scenario = scenario
         self.run_id = run_id_of(scenario)
@@ -79,6 +84,7 @@ class Run:
             name: ComputeSite(env, name, node.compute, self.engine.streams)
             for name, node in sorted(self.topology.sites.items()) if node.compute is not None
         }
+        self.radio = self._build_radio(scenario)
         sites: dict[str, Site] = dict(self.sites)
         self.context = RunContext(scenario, self.engine, self.topology, self.network, sites)
         self.workloads: list[Workload] = [
@@ -87,6 +93,20 @@ class Run:
         self._site_rows: list[tuple[float, str, int, int]] = []
         self._loads: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._executed = False
+
+    def _build_radio(self, scenario: Scenario) -> RadioAccess | None:
+        """The radio hop, when the scenario has cells (imported only then)."""
+        if scenario.radio is None:
+            return None
+        from sim.radio.access import RadioAccess
+        from sim.radio.ran import build_ran
+
+        radio = scenario.radio
+        groups = [(g.name, g.count, g.radio) for g in self.topology.groups.values()
+                  if g.radio is not None]
+        ran = build_ran(radio, groups, self.engine.streams, self.source_dir)
+        return RadioAccess(ran, self.network, self.topology, radio.scheduler, radio.pf_window,
+                           radio.update_interval, radio.ue_sample_interval, scenario.duration)
 
     # ------------------------------------------------------------------ running
 
@@ -111,6 +131,8 @@ class Run:
         Wake(env, 0.0, self._sample_sites)
         if self.scenario.warmup > 0:
             Wake(env, self.scenario.warmup, self._end_warmup)
+        if self.radio is not None:
+            self.radio.start()
         for workload in self.workloads:
             workload.start()
         # The run creates millions of short-lived objects and no reference cycles
@@ -121,6 +143,8 @@ class Run:
         try:
             self.engine.run(progress)
             self.network.flush(self.engine.now)
+            if self.radio is not None:
+                self.radio.finish(self.engine.now)
             self._loads = None  # a summary taken before the run cached empty loads
             sim_wall = time.perf_counter() - started
             tables = self.tables()
@@ -163,6 +187,8 @@ class Run:
         out: list[tuple[str, str, list[int]]] = []
         access: dict[tuple[str, str], list[int]] = {}
         for c in topo.channels:
+            if c.group is not None and topo.groups[c.group].radio is not None:
+                continue  # radio channels: capacity varies; see the cell tables
             if c.group is None:
                 out.append((f"{c.src}->{c.dst}", "link", [c.index]))
             else:
@@ -193,11 +219,17 @@ class Run:
             rows_kind.append(np.full(n_bins, kind, dtype=object))
             rows_bytes.append(carried)
             rows_util.append(carried / (caps[chans].sum() * widths))
+        if not rows_t:  # a radio-only scenario has no fixed links
+            rows_t, rows_link, rows_kind = [np.zeros(0)], [np.zeros(0, object)], [
+                np.zeros(0, object)]
+            rows_bytes, rows_util = [np.zeros(0)], [np.zeros(0)]
         tables["link_series"] = {
             "t": np.concatenate(rows_t), "link": np.concatenate(rows_link),
             "kind": np.concatenate(rows_kind), "bytes": np.concatenate(rows_bytes),
             "utilisation": np.concatenate(rows_util),
         }
+        if self.radio is not None:
+            tables.update(self.radio.tables())
         rows = self._site_rows
         tables["site_series"] = {
             "t": np.array([r[0] for r in rows], dtype=float),
@@ -240,6 +272,8 @@ class Run:
                                  "utilisation_max": float(util.max())}
         out["links"] = links
         out["access"] = access
+        if self.radio is not None:
+            out["radio"] = self.radio.summary(start, end)
         net = self.network
         out["network"] = {
             "messages_sent": net.messages_sent, "messages_delivered": net.messages_delivered,

@@ -112,7 +112,7 @@ def execute_run(job: Job, overrides: Sequence[str]) -> str:
     try:
         loaded = load_scenario(job.base, list(overrides))
         try:
-            run = Run(loaded.scenario)
+            run = Run(loaded.scenario, loaded.source_dir)
         except ScenarioError as exc:
             raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
         output = run.execute()

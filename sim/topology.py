@@ -104,24 +104,39 @@ class Topology:
                 link.b, link.a, ba, link.delay, link.jitter, link.loss)
             self.graph.add_edge(link.a, link.b, delay=link.delay)
         for group in self.groups.values():
-            acc = group.access
-            if isinstance(acc.bandwidth, AccessRate):
-                up, down = acc.bandwidth.uplink, acc.bandwidth.downlink
-            else:
-                up = down = acc.bandwidth
-            self._access_up[group.name] = len(self.channels)
-            for i in range(group.count):
-                member = f"{group.name}[{i}]"
-                self._add_channel(member, group.attach, up, acc.delay, acc.jitter, acc.loss,
-                                  group.name)
-                self._add_channel(group.attach, member, down, acc.delay, acc.jitter, acc.loss,
-                                  group.name)
-            self.graph.add_edge(group.name, group.attach, delay=acc.delay, access=True)
+            self._add_access(scenario, group)
         for route in scenario.routes:
             hops = (route.src, *route.via, route.dst)
             self._routes[(route.src, route.dst)] = hops
             if route.symmetric:
                 self._routes[(route.dst, route.src)] = hops[::-1]
+
+    def _add_access(self, scenario: Scenario, group: UserGroup) -> None:
+        """Each member's uplink and downlink channel (member i's uplink is first + 2 i).
+
+        A radio member's channels carry the air latency as their delay; their
+        capacity is set by the radio model (its cell's time share of the UE's peak
+        rate) before anything is sent, so the placeholder here is never used.
+        """
+        acc = group.access
+        if acc is None:
+            up_delay, down_delay = radio_delays(scenario)
+            up = down = 8.0  # placeholder: 1 byte/s until the radio model sets it
+            jitter = loss = 0.0
+        else:
+            up_delay = down_delay = acc.delay
+            jitter, loss = acc.jitter, acc.loss
+            if isinstance(acc.bandwidth, AccessRate):
+                up, down = acc.bandwidth.uplink, acc.bandwidth.downlink
+            else:
+                up = down = acc.bandwidth
+        self._access_up[group.name] = len(self.channels)
+        for i in range(group.count):
+            member = f"{group.name}[{i}]"
+            self._add_channel(member, group.attach, up, up_delay, jitter, loss, group.name)
+            self._add_channel(group.attach, member, down, down_delay, jitter, loss, group.name)
+        self.graph.add_edge(group.name, group.attach, delay=max(up_delay, down_delay),
+                            access=True)
 
     # ------------------------------------------------------------------- routing
 
@@ -215,3 +230,11 @@ class Topology:
 def _delay_then_hops(_u: str, _v: str, data: dict[str, float]) -> float:
     # A tiny per-hop term prefers fewer hops among equal-delay routes.
     return float(data["delay"]) + 1e-12
+
+
+def radio_delays(scenario: Scenario) -> tuple[float, float]:
+    """Mean one-way air latency (uplink, downlink) of the scenario's cells."""
+    from sim.radio.air_delay import mean_air_delays  # only scenarios with radio need it
+
+    assert scenario.radio is not None
+    return mean_air_delays(scenario.radio)

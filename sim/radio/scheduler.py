@@ -32,8 +32,12 @@ class Scheduler(Protocol):
     """Splits each cell's time among its active UEs."""
 
     def shares(self, cell: IntArray, active: BoolArray, peak: FloatArray,
-               n_cells: int) -> FloatArray:
-        """Time share of each UE (0 for inactive UEs); per cell they sum to 1 or 0."""
+               n_cells: int, ues: IntArray | None = None) -> FloatArray:
+        """Time share of each UE (0 for inactive UEs); per cell they sum to 1 or 0.
+
+        The arrays may cover a subset of the UEs (one cell's); `ues` then gives
+        their global indices, for schedulers that keep per-UE history.
+        """
         ...
 
     def observe(self, throughput: FloatArray, dt: float) -> None:
@@ -52,7 +56,7 @@ class RoundRobin:
         self.n_ues = n_ues
 
     def shares(self, cell: IntArray, active: BoolArray, peak: FloatArray,
-               n_cells: int) -> FloatArray:
+               n_cells: int, ues: IntArray | None = None) -> FloatArray:
         counts = np.bincount(cell[active], minlength=n_cells).astype(float)
         out = np.zeros(len(cell))
         out[active] = 1.0 / counts[cell[active]]
@@ -73,13 +77,13 @@ class MaxCi:
         self.n_ues = n_ues
 
     def shares(self, cell: IntArray, active: BoolArray, peak: FloatArray,
-               n_cells: int) -> FloatArray:
+               n_cells: int, ues: IntArray | None = None) -> FloatArray:
         out = np.zeros(len(cell))
-        ues = np.flatnonzero(active)
-        if len(ues) == 0:
+        on = np.flatnonzero(active)
+        if len(on) == 0:
             return out
         # Sort by cell, then peak descending, then index: the first of each cell wins.
-        order = ues[np.lexsort((ues, -peak[ues], cell[ues]))]
+        order = on[np.lexsort((on, -peak[on], cell[on]))]
         cells = cell[order]
         first = np.ones(len(order), dtype=bool)
         first[1:] = cells[1:] != cells[:-1]
@@ -110,19 +114,20 @@ class ProportionalFair:
         self.average = np.zeros(n_ues)
 
     def shares(self, cell: IntArray, active: BoolArray, peak: FloatArray,
-               n_cells: int) -> FloatArray:
+               n_cells: int, ues: IntArray | None = None) -> FloatArray:
         out = np.zeros(len(cell))
-        ues = np.flatnonzero(active)
-        if len(ues) == 0:
+        on = np.flatnonzero(active)
+        if len(on) == 0:
             return out
-        avg = self.average[ues]
+        avg = self.average[on if ues is None else ues[on]]
         fresh = avg <= 0.0
         # A UE with no history yet counts as having had its equal share.
-        counts = np.bincount(cell[ues], minlength=n_cells).astype(float)
-        avg = np.where(fresh, peak[ues] / counts[cell[ues]], avg)
-        weight = np.divide(peak[ues], avg, out=np.ones(len(ues)), where=avg > 0)
-        totals = np.bincount(cell[ues], weights=weight, minlength=n_cells)
-        out[ues] = weight / totals[cell[ues]]
+        counts = np.bincount(cell[on], minlength=n_cells).astype(float)
+        avg = np.where(fresh, peak[on] / counts[cell[on]], avg)
+        weight = np.divide(peak[on], avg, out=np.ones(len(on)), where=avg > 0)
+        totals = np.bincount(cell[on], weights=weight, minlength=n_cells)
+        out[on] = np.divide(weight, totals[cell[on]], out=np.zeros(len(on)),
+                            where=totals[cell[on]] > 0)
         return out
 
     def observe(self, throughput: FloatArray, dt: float) -> None:

@@ -75,6 +75,11 @@ class LoadedScenario:
     scenario: Scenario
     document: Document
 
+    @property
+    def source_dir(self) -> str:
+        """Directory of the scenario file: data files it names are relative to it."""
+        return str(Path(self.document.path).resolve().parent)
+
 
 def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))
@@ -156,6 +161,10 @@ def load_scenario(
             [document.locate(Problem((), "the document is nested too deeply"))]
         ) from None
     problems = check_references(scenario)
+    if not problems and scenario.radio is not None:
+        from sim.scenario.radio_references import trace_problems
+
+        problems = trace_problems(scenario, str(Path(document.path).resolve().parent))
     if problems:
         raise ScenarioError(_in_file_order(document.locate_all(problems)))
     return LoadedScenario(scenario, document)

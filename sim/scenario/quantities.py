@@ -16,24 +16,37 @@ from pydantic_core import PydanticCustomError
 
 from sim.scenario.units import (
     UnitError,
+    parse_angle,
+    parse_decibel,
     parse_duration,
     parse_fraction,
     parse_frequency,
+    parse_length,
+    parse_power_level,
     parse_rate,
     parse_size,
+    parse_speed,
     show,
 )
 
 __all__ = [
+    "Angle",
+    "Coordinate",
+    "Decibel",
     "Duration",
     "Fraction",
     "Frequency",
+    "Length",
+    "NonNegativeDecibel",
     "PositiveDuration",
+    "PositiveLength",
     "PositiveRate",
     "PositiveSize",
+    "PowerLevel",
     "Probability",
     "QuantityInfo",
     "Size",
+    "Speed",
 ]
 
 
@@ -111,3 +124,23 @@ Probability = Annotated[
     QuantityInfo("fraction", "0 to below 1"),
 ]
 """Probability in [0, 1) — used for loss, where 1 would mean nothing ever arrives."""
+Length = Annotated[float, _quantity(parse_length, minimum=0), QuantityInfo("length", ">= 0")]
+"""Distance or height in metres, >= 0."""
+PositiveLength = Annotated[
+    float, _quantity(parse_length, minimum=0, strict_minimum=True), QuantityInfo("length", "> 0")
+]
+"""Distance in metres, > 0."""
+Coordinate = Annotated[float, _quantity(parse_length), QuantityInfo("length", "any")]
+"""A coordinate in metres (may be negative)."""
+Speed = Annotated[float, _quantity(parse_speed, minimum=0), QuantityInfo("speed", ">= 0")]
+"""Speed in m/s, >= 0."""
+Angle = Annotated[float, _quantity(parse_angle), QuantityInfo("angle", "any")]
+"""Angle in degrees."""
+Decibel = Annotated[float, _quantity(parse_decibel), QuantityInfo("decibel", "any")]
+"""A ratio in dB."""
+NonNegativeDecibel = Annotated[
+    float, _quantity(parse_decibel, minimum=0), QuantityInfo("decibel", ">= 0")
+]
+"""A ratio in dB, >= 0."""
+PowerLevel = Annotated[float, _quantity(parse_power_level), QuantityInfo("power", "any")]
+"""A power in dBm."""

@@ -44,7 +44,9 @@ BEGIN_MARKER: Final = "<!-- BEGIN GENERATED -->"
 END_MARKER: Final = "<!-- END GENERATED -->"
 REGENERATE: Final = "python -m sim.scenario.reference --write docs/scenario.md"
 
-_BASE_UNITS: Final = {"rate": "bps", "size": "B", "duration": "s", "frequency": "Hz"}
+_BASE_UNITS: Final = {"rate": "bps", "size": "B", "duration": "s", "frequency": "Hz",
+                      "length": "m", "speed": "m/s", "angle": "deg", "decibel": "dB",
+                      "power": "dBm"}
 
 
 @dataclass(frozen=True)

@@ -224,4 +224,6 @@ def check_references(scenario: Scenario) -> list[Problem]:
     checker.check_links()
     checker.check_routes()
     checker.check_workloads()
-    return checker.problems
+    from sim.scenario.radio_references import check_radio  # it imports this module's peers
+
+    return [*checker.problems, *check_radio(scenario)]

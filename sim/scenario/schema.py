@@ -32,6 +32,7 @@ from sim.scenario.quantities import (
     Probability,
     Size,
 )
+from sim.scenario.radio_schema import RadioSpec, UeRadioSpec
 
 Name = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)
@@ -245,12 +246,24 @@ class RouterNode(_Node):
 
 
 class UserGroup(_Node):
-    """`count` users that share one traffic profile, each with its own access link."""
+    """`count` users that share one traffic profile, each with its own access link.
+
+    The access is either a fixed link per user (`access`) or the 5G radio (`radio`):
+    then each user is a UE served by the best cell, and `attach` is the node where
+    its traffic enters the wired network (the cells' aggregation point).
+    """
 
     kind: Literal["users"]
     count: int = Field(1, ge=1, description="Number of users in the group.")
-    attach: Name = Field(description="Node the users' access links connect to.")
-    access: AccessLinkSpec = Field(description="Each user's access link.")
+    attach: Name = Field(description="Node the users' access links (or cells) connect to.")
+    access: AccessLinkSpec | None = Field(None, description="Each user's fixed access link.")
+    radio: UeRadioSpec | None = Field(None, description="Radio access instead of `access`.")
+
+    @model_validator(mode="after")
+    def _one_access(self) -> UserGroup:
+        if (self.access is None) == (self.radio is None):
+            raise ValueError("give exactly one of `access` (a fixed link) and `radio`")
+        return self
 
 
 Node = Annotated[
@@ -343,6 +356,7 @@ class Scenario(Spec):
         1.0, description="Interval of the sampled link and site series."
     )
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Transport options.")
+    radio: RadioSpec | None = Field(None, description="5G radio access (cells); see docs/radio.md.")
     nodes: list[Node] = Field(min_length=1, description="Nodes of the topology.")
     links: list[LinkSpec] = Field(default_factory=list, description="Links between nodes.")
     routes: list[RouteSpec] = Field(default_factory=list, description="Explicit routes.")

@@ -20,11 +20,16 @@ from typing import Final
 __all__ = [
     "UnitError",
     "format_quantity",
+    "parse_angle",
+    "parse_decibel",
     "parse_duration",
     "parse_fraction",
     "parse_frequency",
+    "parse_length",
+    "parse_power_level",
     "parse_rate",
     "parse_size",
+    "parse_speed",
     "show",
 ]
 
@@ -61,6 +66,10 @@ _FREQUENCY_UNITS: Final[Mapping[str, float]] = {
     "/s": 1.0, "1/s": 1.0, "per s": 1.0, "/min": 1 / 60, "/h": 1 / 3600,
 }
 _FRACTION_UNITS: Final[Mapping[str, float]] = {"%": 0.01}
+_LENGTH_UNITS: Final[Mapping[str, float]] = {"m": 1.0, "km": 1e3, "cm": 1e-2}
+_SPEED_UNITS: Final[Mapping[str, float]] = {"m/s": 1.0, "km/h": 1 / 3.6, "kmh": 1 / 3.6}
+_ANGLE_UNITS: Final[Mapping[str, float]] = {"deg": 1.0, "°": 1.0}
+_DECIBEL_UNITS: Final[Mapping[str, float]] = {"dB": 1.0}
 
 
 def show(value: object) -> str:
@@ -121,6 +130,38 @@ def parse_frequency(value: object) -> float:
 def parse_fraction(value: object) -> float:
     """Dimensionless fraction; ``"5%"`` is 0.05."""
     return _parse(value, _FRACTION_UNITS, "a fraction", "0.05 or 5%")
+
+
+def parse_length(value: object) -> float:
+    """Distance or height in metres."""
+    return _parse(value, _LENGTH_UNITS, "a length", "25 m")
+
+
+def parse_speed(value: object) -> float:
+    """Speed in m/s."""
+    return _parse(value, _SPEED_UNITS, "a speed", "1.4 m/s")
+
+
+def parse_angle(value: object) -> float:
+    """Angle in degrees (degrees are the SI-accepted unit planners use for azimuths)."""
+    return _parse(value, _ANGLE_UNITS, "an angle", "120 deg")
+
+
+def parse_decibel(value: object) -> float:
+    """A ratio in dB (gains, noise figures, hysteresis)."""
+    return _parse(value, _DECIBEL_UNITS, "a level in dB", "3 dB")
+
+
+def parse_power_level(value: object) -> float:
+    """A power in dBm; "W" and "mW" are converted (a bare number is dBm)."""
+    if isinstance(value, str):
+        match = _QUANTITY.match(value)
+        if match is not None and match.group(2) in ("W", "mW"):
+            watts = float(match.group(1)) * (1.0 if match.group(2) == "W" else 1e-3)
+            if watts <= 0 or not math.isfinite(watts):
+                raise UnitError(f"{show(value)} must be a positive power")
+            return 10.0 * math.log10(watts * 1e3)
+    return _parse(value, {"dBm": 1.0}, "a power", "46 dBm")
 
 
 def format_quantity(value: float, kind: str) -> str:
