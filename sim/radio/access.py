@@ -88,6 +88,7 @@ class RadioAccess:
         self.dl = _Direction(True, make(), np.asarray(down, dtype=np.int64), cells)
         self.ul = _Direction(False, make(), np.asarray(up, dtype=np.int64), cells)
         self._members: list[IntArray] = []
+        self._check_token = 0
         self._last_update = 0.0
         self._next_sample = 0.0
         self.cell_rows: list[tuple[float, FloatArray, FloatArray, FloatArray, FloatArray]] = []
@@ -103,6 +104,7 @@ class RadioAccess:
 
     def _update(self, _: Any) -> None:
         now = self.env.now
+        self._check_token += 1  # a pending between-update check is replaced by this update
         dt = now - self._last_update
         ran = self.ran
         if dt > 0:
@@ -117,29 +119,67 @@ class RadioAccess:
                 d.cell_busy_time[:] = 0.0
         handovers = ran.update(now, dt)
         self._last_update = now
-        if len(handovers):
-            self.handovers.append(handovers)
-            ends = np.unique(ran.handover.interruption_end[handovers.ue])
-            for end in ends:
-                if end > now:
-                    Wake(self.env, float(end - now), self._interruption_over)
-        cells = ran.cells.n
-        order = np.argsort(ran.serving, kind="stable")
-        bounds = np.searchsorted(ran.serving[order], np.arange(cells + 1))
-        self._members = [order[bounds[c]:bounds[c + 1]] for c in range(cells)]
-        for d in (self.dl, self.ul):
-            self._open_busy(d, now)
-            self._resplit(d, np.arange(ran.ues.n), list(range(cells)), now)
+        self._after_radio_change(handovers, now, first=dt == 0)
         if now >= self._next_sample - 1e-9:
             self._record_ues(now)
             self._next_sample = now + self.ue_sample_interval
         if now + self.update_interval <= self.duration + 1e-9:
             Wake(self.env, self.update_interval, self._update)
+        self._schedule_handover_check(now)
 
-    def _interruption_over(self, _: Any) -> None:
-        now = self.env.now
+    def _after_radio_change(self, handovers: HandoverRecords, now: float,
+                            first: bool = False, everywhere: bool = True) -> None:
+        """New serving cells or peak rates: regroup cells and re-split their time.
+
+        After a radio update every cell is re-split (all peak rates changed); after
+        handovers between updates only the cells the UEs left and joined.
+        """
+        ran = self.ran
+        if len(handovers):
+            self.handovers.append(handovers)
+            for end in np.unique(ran.handover.interruption_end[handovers.ue]):
+                if end > now:
+                    Wake(self.env, float(end - now), self._interruption_over,
+                         np.unique(np.concatenate([handovers.target])).tolist())
+        cells = ran.cells.n
+        order = np.argsort(ran.serving, kind="stable")
+        bounds = np.searchsorted(ran.serving[order], np.arange(cells + 1))
+        self._members = [order[bounds[c]:bounds[c + 1]] for c in range(cells)]
+        if everywhere:
+            touched = list(range(cells))
+            ues = np.arange(ran.ues.n)
+        else:
+            touched = np.unique(np.concatenate([handovers.source, handovers.target])).tolist()
+            ues = np.concatenate([self._members[c] for c in touched])
+            ues = np.concatenate([ues, handovers.ue.astype(np.int64)])
+            ues = np.unique(ues)
         for d in (self.dl, self.ul):
-            self._resplit(d, np.arange(self.ran.ues.n), list(range(self.ran.cells.n)), now)
+            if first:
+                self._open_busy(d, now)
+            self._resplit(d, ues, touched, now)
+
+    def _schedule_handover_check(self, now: float) -> None:
+        due = self.ran.next_handover_time()
+        if now < due < self._last_update + self.update_interval - 1e-12:
+            self._check_token += 1
+            Wake(self.env, due - now, self._handover_check, self._check_token)
+
+    def _handover_check(self, ev: Wake) -> None:
+        if ev.data != self._check_token:
+            return  # superseded by a later radio update
+        now = self.env.now
+        handovers = self.ran.recheck(now)
+        if len(handovers):
+            self._after_radio_change(handovers, now, everywhere=False)
+        self._schedule_handover_check(now)
+
+    def _interruption_over(self, ev: Wake) -> None:
+        """The UEs of cells `ev.data` whose interruption ended may send again."""
+        now = self.env.now
+        cells: list[int] = ev.data
+        ues = np.concatenate([self._members[c] for c in cells]) if cells else np.zeros(0, int)
+        for d in (self.dl, self.ul):
+            self._resplit(d, ues.astype(np.int64), cells, now)
 
     def _on_busy(self, channel: int, busy: bool) -> None:
         ue, downlink = self._of_channel[channel]

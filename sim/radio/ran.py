@@ -298,7 +298,8 @@ class RadioAccessNetwork:
         self._table_of = np.asarray([tables.index(name) for name in cells.table], dtype=np.int64)
         self._rsrp_offset = 10.0 * np.log10(SUBCARRIERS_PER_PRB * cells.n_prb.astype(float))
         self._sectored = np.flatnonzero(~np.isnan(cells.azimuth))
-        self._tilt = cells.downtilt
+        self._h_shift = (cells.azimuth[self._sectored] * ANGLE_RES)[None, :]
+        self._v_shift = (cells.downtilt[self._sectored] * ANGLE_RES)[None, :]
         self.los = np.zeros((n_ue, n_site), dtype=bool)
         """LOS state of each UE-to-site link."""
         self._shadow = ShadowFading(n_ue, n_site, rng) if self.spec.shadowing else None
@@ -351,36 +352,46 @@ class RadioAccessNetwork:
             z = self._shadow.advance_rows(rows, rho) if self._started \
                 else self._shadow.rows(rows)
             loss += sigma * z
-        rx = cells.tx_dbm[None, :] - loss[:, site_of]
         if len(self._sectored):
             sec = self._sectored
-            azimuth = np.degrees(np.arctan2(dy, dx))[:, site_of[sec]]
-            elevation = np.degrees(np.arctan2(self._site_h[None, :] - heights[:, None],
-                                              np.maximum(d2d, 1e-9)))[:, site_of[sec]]
-            # Offsets lie in (-540, 540) deg and tilted zeniths in (-180, 270) deg: both
-            # index their tables directly, without a modulo.
-            h_idx = ((azimuth - cells.azimuth[sec] + 540.0) * ANGLE_RES).astype(np.int64)
-            v_idx = ((elevation - self._tilt[sec] + 270.0) * ANGLE_RES).astype(np.int64)
-            attenuation = np.minimum(-(H_TABLE[h_idx] + V_TABLE[v_idx]), SECTOR.a_max_db)
-            rx[:, sec] += SECTOR.max_gain_dbi - attenuation
+            # Angles per site, pre-scaled to table indices; per sector only a shift.
+            # Offsets lie in (-540, 540) deg and tilted zeniths in (-180, 270) deg, so
+            # both index their tables directly, without a modulo.
+            h_pos = (np.degrees(np.arctan2(dy, dx)) + 540.0) * ANGLE_RES
+            v_pos = (np.degrees(np.arctan2(self._site_h[None, :] - heights[:, None],
+                                           np.maximum(d2d, 1e-9))) + 270.0) * ANGLE_RES
+            every = len(sec) == cells.n
+            of = site_of if every else site_of[sec]
+            h_idx = (h_pos[:, of] - self._h_shift).astype(np.int64)
+            v_idx = (v_pos[:, of] - self._v_shift).astype(np.int64)
+            gain = SECTOR.max_gain_dbi - np.minimum(-(H_TABLE[h_idx] + V_TABLE[v_idx]),
+                                                    SECTOR.a_max_db)
+            if every:
+                rx = (cells.tx_dbm[None, :] - loss[:, site_of]) + gain
+            else:
+                rx = cells.tx_dbm[None, :] - loss[:, site_of]
+                rx[:, sec] += gain
+        else:
+            rx = cells.tx_dbm[None, :] - loss[:, site_of]
         self.rx_dbm[rows] = rx
         self._rsrp[rows] = rx - self._rsrp_offset[None, :]
         self._rx_mw[rows] = np.exp(rx * (math.log(10.0) / 10.0))
 
-    def _interference_mw(self, serving: IntArray) -> FloatArray:
+    def _interference_mw(self, rows: IntArray, serving: IntArray) -> FloatArray:
         """Load-weighted power from the co-channel cells other than the serving one."""
-        rows = np.arange(self.ues.n)
         load = self.load_dl
         carrier = self.cells.carrier
+        rx = self._rx_mw if len(rows) == self.ues.n else self._rx_mw[rows]
         if len(self._carriers) == 1:
-            total = self._rx_mw @ load
+            total = rx @ load
         else:
-            total = np.zeros(self.ues.n)
+            total = np.zeros(len(rows))
             for fc in self._carriers:
                 cols = np.flatnonzero(carrier == fc)
                 on = carrier[serving] == fc
-                total[on] = self._rx_mw[on][:, cols] @ load[cols]
-        out: FloatArray = np.maximum(total - self._rx_mw[rows, serving] * load[serving], 0.0)
+                total[on] = rx[on][:, cols] @ load[cols]
+        own = rx[np.arange(len(rows)), serving] * load[serving]
+        out: FloatArray = np.maximum(total - own, 0.0)
         return out
 
     # ------------------------------------------------------------------- update
@@ -405,37 +416,60 @@ class RadioAccessNetwork:
             self._started = True
         else:
             handovers = self.handover.update(rsrp, t)
-        cells, ues = self.cells, self.ues
-        s = self.handover.serving.astype(np.int64)
-        self.serving = s
-        rows = np.arange(ues.n)
-        noise_dl = np.exp(noise_dbm(cells.bandwidth[s], ues.noise_figure) * (math.log(10.0) / 10.0))
-        signal = self._rx_mw[rows, s]
-        self.sinr_dl = 10.0 * np.log10(signal / (self._interference_mw(s) + noise_dl))
-        # Uplink: reciprocal path loss and gain, noise-limited (no uplink interference).
-        rx_ul = ues.tx_dbm + (self.rx_dbm[rows, s] - cells.tx_dbm[s])
-        self.sinr_ul = rx_ul - self._noise_ul[s]
-        if len(self._cqi_tables) == 1:
-            table = self._cqi_tables[0]
-            self.cqi_dl = sinr_to_cqi(self.sinr_dl, table)
-            self.cqi_ul = sinr_to_cqi(self.sinr_ul, table)
-            se_dl = table.efficiency_array()[self.cqi_dl]
-            se_ul = table.efficiency_array()[self.cqi_ul]
-        else:
-            self.cqi_dl = np.zeros(ues.n, dtype=np.int64)
-            self.cqi_ul = np.zeros(ues.n, dtype=np.int64)
-            se_dl = np.zeros(ues.n)
-            se_ul = np.zeros(ues.n)
-            for k, table in enumerate(self._cqi_tables):
-                on = self._table_of[s] == k
-                eff = table.efficiency_array()
-                self.cqi_dl[on] = sinr_to_cqi(self.sinr_dl[on], table)
-                self.cqi_ul[on] = sinr_to_cqi(self.sinr_ul[on], table)
-                se_dl[on] = eff[self.cqi_dl[on]]
-                se_ul[on] = eff[self.cqi_ul[on]]
-        self.peak_dl = se_dl * self._scale_dl[s]
-        self.peak_ul = se_ul * self._scale_ul[s]
+        self._link_quality()
         return handovers
+
+    def next_handover_time(self) -> float:
+        """When a running time-to-trigger expires (inf if none).
+
+        RSRP only changes at radio updates, so a neighbour that entered the A3
+        condition at an update keeps meeting it until the next update: the
+        handover is due exactly one time-to-trigger after that update, which may
+        fall between updates.
+        """
+        start = self.handover.trigger_start
+        running = ~np.isnan(start)
+        if not running.any():
+            return math.inf
+        return float(start[running].min() + self.handover.time_to_trigger_s)
+
+    def recheck(self, t: float) -> HandoverRecords:
+        """Execute the handovers whose time-to-trigger has expired at `t` (between updates)."""
+        handovers = self.handover.update(self._rsrp, t)
+        if len(handovers):
+            self._link_quality(handovers.ue.astype(np.int64))
+        return handovers
+
+    def _link_quality(self, rows: IntArray | None = None) -> None:
+        """SINR, CQI and peak rates of UEs `rows` (default all) from their serving cells."""
+        cells, ues = self.cells, self.ues
+        self.serving = self.handover.serving.astype(np.int64)
+        if rows is None:
+            rows = np.arange(ues.n)
+        s = self.serving[rows]
+        noise_dl = np.exp(noise_dbm(cells.bandwidth[s], ues.noise_figure[rows])
+                          * (math.log(10.0) / 10.0))
+        signal = self._rx_mw[rows, s]
+        sinr_dl = 10.0 * np.log10(signal / (self._interference_mw(rows, s) + noise_dl))
+        # Uplink: reciprocal path loss and gain, noise-limited (no uplink interference).
+        sinr_ul = ues.tx_dbm[rows] + (self.rx_dbm[rows, s] - cells.tx_dbm[s]) - self._noise_ul[s]
+        cqi_dl = np.zeros(len(rows), dtype=np.int64)
+        cqi_ul = np.zeros(len(rows), dtype=np.int64)
+        se_dl = np.zeros(len(rows))
+        se_ul = np.zeros(len(rows))
+        for k, table in enumerate(self._cqi_tables):
+            on = self._table_of[s] == k if len(self._cqi_tables) > 1 else slice(None)
+            eff = table.efficiency_array()
+            cqi_dl[on] = sinr_to_cqi(sinr_dl[on], table)
+            cqi_ul[on] = sinr_to_cqi(sinr_ul[on], table)
+            se_dl[on] = eff[cqi_dl[on]]
+            se_ul[on] = eff[cqi_ul[on]]
+        self.sinr_dl[rows] = sinr_dl
+        self.sinr_ul[rows] = sinr_ul
+        self.cqi_dl[rows] = cqi_dl
+        self.cqi_ul[rows] = cqi_ul
+        self.peak_dl[rows] = se_dl * self._scale_dl[s]
+        self.peak_ul[rows] = se_ul * self._scale_ul[s]
 
 
 def build_ran(radio: RadioSpec, groups: list[tuple[str, int, UeRadioSpec]],
