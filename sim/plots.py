@@ -211,7 +211,12 @@ def write_plots(output: RunOutput, directory: Path) -> list[Path]:
     """Draw every plot of the run as ``directory/<name>.png``; returns the files."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for stem, build in PLOTS.items():
+    builders = dict(PLOTS)
+    if "cell_series" in output.tables:  # a run with radio cells: SINR map and cell load too
+        from sim.plots_radio import RADIO_PLOTS
+
+        builders.update(RADIO_PLOTS)
+    for stem, build in builders.items():
         fig = build(output)
         path = directory / f"{stem}.png"
         fig.savefig(path, dpi=DPI, format="png", metadata=_PNG_METADATA)

@@ -361,13 +361,31 @@ def _links(summary: Mapping[str, Any], top: int) -> Table:
     return table
 
 
+def _cells(radio: Mapping[str, Any], top: int) -> Table:
+    cells = sorted(radio.get("per_cell", {}).items(), key=lambda kv: -(kv[1].get("load") or 0))
+    shown = f"{top} busiest of {len(cells)} " if len(cells) > top else ""
+    sinr = radio.get("sinr_dl_db_mean")
+    title = (f"cells ({shown}{radio.get('ues', 0)} UEs, {radio.get('handovers', 0)} HOs"
+             + ("" if sinr is None else f", SINR {sinr:.1f} dB") + ")")
+    table = Table(title=title, title_justify="left")
+    for name in ("cell", "load", "downlink", "uplink"):
+        table.add_column(name, justify="left" if name == "cell" else "right")
+    for name, sec in cells[:top]:
+        table.add_row(name, _pct(sec.get("load")),
+                      format_quantity(sec.get("throughput_dl_bps") or 0.0, "rate"),
+                      format_quantity(sec.get("throughput_ul_bps") or 0.0, "rate"))
+    return table
+
+
 def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
-    """Overview of a run for the terminal: requests, sites, the busiest links."""
+    """Overview of a run for the terminal: requests, sites, cells, the busiest links."""
     title = f"{summary.get('scenario', '?')}  run {summary.get('run_id', '?')}"
     grid = Table.grid(padding=(1, 0))
     grid.title = title
     grid.add_column()
     grid.add_row(_workloads(summary))
     grid.add_row(_sites(summary))
+    if summary.get("radio"):
+        grid.add_row(_cells(summary["radio"], top_links))
     grid.add_row(_links(summary, top_links))
     return grid
