@@ -65,7 +65,7 @@ def main() -> int:
         walls.append(wall)
         radio = out.summary.get("radio", {})
         print(f"{n:>6} {built - started:>8.2f} {wall:>8.2f} {radio.get('handovers', 0):>10} "
-              f"{radio.get('cell_throughput_dl_bps_mean', 0) / 1e6:>10.1f}")
+              f"{radio.get('cell_allocated_dl_bps_mean', 0) / 1e6:>10.1f}")
     if len(walls) > 1:
         ratio = args.ues[-1] / args.ues[0]
         print(f"growth {args.ues[0]} -> {args.ues[-1]} UEs (x{ratio:g}): wall x"

@@ -160,7 +160,7 @@ def cell_load_figure(output_tables: Mapping[str, Mapping[str, NDArray[Any]]], *,
         return fig
     t = np.asarray(table["t"], dtype=float)
     load = np.asarray(table["load"], dtype=float)
-    mbps = np.asarray(table["throughput_dl_bps"], dtype=float) / 1e6
+    mbps = np.asarray(table["allocated_dl_bps"], dtype=float) / 1e6
     groups = groups_of(np.asarray(table["cell"]))
     starts = np.unique(t)
     step = float(np.median(np.diff(starts))) if len(starts) > 1 else 1.0
@@ -185,7 +185,7 @@ def cell_load_figure(output_tables: Mapping[str, Mapping[str, NDArray[Any]]], *,
     top.set_title(title)
     top.set_ylabel("load (fraction of time busy)")
     top.set_ylim(-0.02, 1.02)
-    bottom.set_ylabel("downlink throughput (Mbps)")
+    bottom.set_ylabel("downlink rate allocated (Mbps)")
     bottom.set_xlabel("simulated time (s)")
     bottom.set_ylim(bottom=0.0)
     for ax in (top, bottom):

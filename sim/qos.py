@@ -372,8 +372,8 @@ def _cells(radio: Mapping[str, Any], top: int) -> Table:
         table.add_column(name, justify="left" if name == "cell" else "right")
     for name, sec in cells[:top]:
         table.add_row(name, _pct(sec.get("load")),
-                      format_quantity(sec.get("throughput_dl_bps") or 0.0, "rate"),
-                      format_quantity(sec.get("throughput_ul_bps") or 0.0, "rate"))
+                      format_quantity(sec.get("allocated_dl_bps") or 0.0, "rate"),
+                      format_quantity(sec.get("allocated_ul_bps") or 0.0, "rate"))
     return table
 
 

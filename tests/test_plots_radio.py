@@ -118,7 +118,7 @@ def test_cell_load_has_one_line_per_cell(output: RunOutput) -> None:
         load_y = np.asarray(load_line.get_ydata(), dtype=float)
         dl_y = np.asarray(dl_line.get_ydata(), dtype=float)
         assert np.array_equal(load_y[:-1], table["load"][rows])
-        assert np.allclose(dl_y[:-1], table["throughput_dl_bps"][rows] / 1e6)
+        assert np.allclose(dl_y[:-1], table["allocated_dl_bps"][rows] / 1e6)
         assert np.asarray(load_line.get_xdata())[-1] == output.scenario.duration
     assert "busy" in top.get_ylabel() and "Mbps" in bottom.get_ylabel()
     assert "(s)" in bottom.get_xlabel()
@@ -135,8 +135,8 @@ def test_cell_load_keeps_the_busiest_cells() -> None:
              "cell": np.tile(names, steps),
              "load": np.tile(level, steps),
              "active_ues": np.ones(n_cells * steps, dtype=np.int64),
-             "throughput_dl_bps": np.tile(level * 1e8, steps),
-             "throughput_ul_bps": np.zeros(n_cells * steps)}
+             "allocated_dl_bps": np.tile(level * 1e8, steps),
+             "allocated_ul_bps": np.zeros(n_cells * steps)}
     fig = cell_load_figure({"cell_series": table}, name="big")
     top = fig.axes[0]
     shown = [str(line.get_label()).split(" ")[0] for line in top.get_lines()]

@@ -91,6 +91,8 @@ class RadioAccess:
         self._check_token = 0
         self._last_update = 0.0
         self._next_sample = 0.0
+        self._samples = 0
+        self._updates = 0
         self.cell_rows: list[tuple[float, FloatArray, FloatArray, FloatArray, FloatArray]] = []
         self.ue_rows: list[tuple[float, FloatArray, FloatArray, IntArray, IntArray, IntArray,
                                  FloatArray, FloatArray]] = []
@@ -122,9 +124,13 @@ class RadioAccess:
         self._after_radio_change(handovers, now, first=dt == 0)
         if now >= self._next_sample - 1e-9:
             self._record_ues(now)
-            self._next_sample = now + self.ue_sample_interval
-        if now + self.update_interval <= self.duration + 1e-9:
-            Wake(self.env, self.update_interval, self._update)
+            self._samples += 1
+            self._next_sample = self._samples * self.ue_sample_interval
+        # Update k is scheduled at k * interval exactly (no drift from summing steps).
+        self._updates += 1
+        when = self._updates * self.update_interval
+        if when <= self.duration + 1e-9:
+            Wake(self.env, when - now, self._update)
         self._schedule_handover_check(now)
 
     def _after_radio_change(self, handovers: HandoverRecords, now: float,
@@ -192,7 +198,9 @@ class RadioAccess:
 
     def _active(self, d: _Direction, ues: IntArray, now: float) -> NDArray[np.bool_]:
         interrupted = self.ran.handover.interrupted(now)[ues]
-        active: NDArray[np.bool_] = (d.busy[ues] | self.full[ues]) & ~interrupted
+        peak = (self.ran.peak_dl if d.downlink else self.ran.peak_ul)[ues]
+        # Out of coverage (CQI 0, no rate) a UE cannot be scheduled: it gets no time.
+        active: NDArray[np.bool_] = (d.busy[ues] | self.full[ues]) & ~interrupted & (peak > 0)
         return active
 
     def _account(self, d: _Direction, ues: IntArray, now: float) -> None:
@@ -214,7 +222,8 @@ class RadioAccess:
         d.rate[ues] = rate
         self._open_busy(d, now, cells)
         # Only channels whose capacity changes (idle UEs keep 0 until they get data).
-        changed = ~self.full[ues] & (rate != d.capacity[ues])
+        # A full-buffer UE's channel gets its allocation too, for any flow it carries.
+        changed = rate != d.capacity[ues]
         if changed.any():
             moved = ues[changed]
             d.capacity[moved] = rate[changed]
@@ -281,8 +290,8 @@ class RadioAccess:
             "cell": np.tile(names, len(rows)),
             "load": _cat([r[1] for r in rows]),
             "active_ues": _cat([r[2] for r in rows]).astype(np.int64),
-            "throughput_dl_bps": _cat([r[3] for r in rows]),
-            "throughput_ul_bps": _cat([r[4] for r in rows]),
+            "allocated_dl_bps": _cat([r[3] for r in rows]),
+            "allocated_ul_bps": _cat([r[4] for r in rows]),
         }
         groups, members = self._ue_labels()
         n = self.ran.ues.n
@@ -327,7 +336,8 @@ class RadioAccess:
         load, dl, ul = mean_of(1), mean_of(3), mean_of(4)
         ho = HandoverRecords.concat(self.handovers)
         in_window = int(((ho.time_s >= start) & (ho.time_s < end)).sum())
-        sinr = np.concatenate([r[6] for r in self.ue_rows]) if self.ue_rows else np.zeros(0)
+        kept = [r[6] for r in self.ue_rows if r[0] >= start - 1e-9]
+        sinr = np.concatenate(kept) if kept else np.zeros(0)
         return {
             "cells": len(names), "ues": self.ran.ues.n, "handovers": in_window,
             "handovers_per_ue_per_hour": in_window / max(self.ran.ues.n, 1) / (end - start)
@@ -335,10 +345,10 @@ class RadioAccess:
             "sinr_dl_db_mean": float(sinr.mean()) if len(sinr) else None,
             "sinr_dl_db_p5": float(np.percentile(sinr, 5)) if len(sinr) else None,
             "cell_load_mean": float(load.mean()) if len(load) else None,
-            "cell_throughput_dl_bps_mean": float(dl.mean()) if len(dl) else None,
-            "cell_throughput_ul_bps_mean": float(ul.mean()) if len(ul) else None,
-            "per_cell": {name: {"load": float(load[i]), "throughput_dl_bps": float(dl[i]),
-                                "throughput_ul_bps": float(ul[i])}
+            "cell_allocated_dl_bps_mean": float(dl.mean()) if len(dl) else None,
+            "cell_allocated_ul_bps_mean": float(ul.mean()) if len(ul) else None,
+            "per_cell": {name: {"load": float(load[i]), "allocated_dl_bps": float(dl[i]),
+                                "allocated_ul_bps": float(ul[i])}
                          for i, name in enumerate(names)},
         }
 

@@ -12,11 +12,12 @@ Simplifications, each chosen to keep an update a handful of numpy operations:
   strongest, the time-to-trigger restarts for it; 3GPP keeps a timer per
   triggered cell.  A UE between two neighbours that keep swapping rank may thus
   hand over later than a real UE would, never earlier.
-* Conditions are evaluated only at update times Δ apart.  The condition is seen
-  first at the update after it really became true, and the handover fires at the
-  first update at least ``time_to_trigger`` after that: time-to-trigger is in
-  effect rounded up to whole intervals, and a handover lags the true crossing by
-  between ``time_to_trigger`` and ``ceil(time_to_trigger / Δ)·Δ + Δ``.
+* Conditions are evaluated when :meth:`A3Handover.update` is called.  Called only
+  at radio updates Δ apart, time-to-trigger is in effect rounded up to whole
+  intervals.  The radio access (``sim.radio.access``) therefore also calls it when
+  a running timer expires between updates (RSRP is constant in between), so a
+  handover lags the true crossing by between ``time_to_trigger`` and
+  ``time_to_trigger + Δ``.
 * An interrupted UE is not evaluated: it cannot start another handover until its
   interruption ends, and any pending timer is dropped.
 * No L3 filtering of RSRP; feed filtered values if wanted.

@@ -51,7 +51,7 @@ SUBCARRIERS_PER_PRB = 12
 SECTOR = SectorPattern()
 """TR 38.901 Table 7.3-1 sector element (65 deg beams, 8 dBi)."""
 ANGLE_RES = 10.0
-"""Antenna pattern table points per degree (nearest point: error below 0.05 dB)."""
+"""Antenna pattern table points per degree (the lookup rounds down: error below 0.06 dB)."""
 H_TABLE = SECTOR.horizontal_db(np.arange(0.0, 1080.0 + 1.0, 1.0 / ANGLE_RES) - 540.0)
 """A_H(phi) for phi = -540 ... 540 deg (the pattern wraps every 360)."""
 V_TABLE = SECTOR.vertical_db(np.arange(0.0, 540.0 + 1.0, 1.0 / ANGLE_RES) - 180.0)
@@ -133,7 +133,8 @@ def cells_of(radio: RadioSpec) -> CellArrays:
     return CellArrays(
         names=cell_names(radio),
         xy=np.asarray([[x, y] for _, x, y, _ in rows], dtype=float).reshape(-1, 2),
-        height=col([c.height for c, *_ in rows]),
+        height=col([c.height if c.height is not None
+                     else PATHLOSS.get(c.deployment).default_h_bs_m for c, *_ in rows]),
         azimuth=np.mod(col([b for *_, b in rows]), 360.0),
         downtilt=col([c.downtilt for c, *_ in rows]),
         carrier=col([c.carrier for c, *_ in rows]),
@@ -427,7 +428,7 @@ class RadioAccessNetwork:
         handover is due exactly one time-to-trigger after that update, which may
         fall between updates.
         """
-        start = self.handover.trigger_start
+        start = self.handover.trigger_start  # at an update or a between-update check
         running = ~np.isnan(start)
         if not running.any():
             return math.inf

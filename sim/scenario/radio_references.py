@@ -7,7 +7,17 @@ loader can point at the file position.
 from __future__ import annotations
 
 from sim.scenario.problems import Problem, did_you_mean
-from sim.scenario.radio_schema import CellDefaults, DiscPlacement, RadioSpec, TraceMobility
+from sim.scenario.radio_schema import (
+    AreaPlacement,
+    CellDefaults,
+    DiscPlacement,
+    ExplicitPlacement,
+    HotspotPlacement,
+    RadioSpec,
+    RandomWaypointMobility,
+    TraceMobility,
+    UeRadioSpec,
+)
 from sim.scenario.schema import Scenario, UserGroup
 
 __all__ = ["cell_names", "check_radio", "frequency_range", "trace_problems"]
@@ -83,6 +93,9 @@ def check_radio(scenario: Scenario) -> list[Problem]:
                                 f"(found {sorted(numerologies)})"))
     for i, group in groups:
         assert group.radio is not None
+        problem = _start_outside_area(group.radio, radio)
+        if problem is not None:
+            problems.append(Problem(("nodes", i, "radio", "mobility", "area"), problem))
         placement = group.radio.placement
         if isinstance(placement, DiscPlacement) and isinstance(placement.center, str) \
                 and placement.center not in seen:
@@ -119,3 +132,31 @@ def trace_problems(scenario: Scenario, base_dir: str) -> list[Problem]:
             problems.append(Problem(loc, f"the trace has {trace.n} UEs; the group has "
                                     f"{node.count}"))
     return problems
+
+
+def _start_outside_area(ue: UeRadioSpec, radio: RadioSpec) -> str | None:
+    """Random waypoint moves inside its area: the UEs must be placed inside it."""
+    mobility = ue.mobility
+    if not isinstance(mobility, RandomWaypointMobility):
+        return None
+    p = ue.placement
+    if isinstance(p, AreaPlacement | HotspotPlacement):
+        x0, y0, x1, y1 = p.area
+    elif isinstance(p, ExplicitPlacement):
+        xs, ys = [xy[0] for xy in p.positions], [xy[1] for xy in p.positions]
+        x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    else:
+        assert isinstance(p, DiscPlacement)
+        if isinstance(p.center, str):
+            centers = {c.name: c.position for c in radio.cells}
+            if p.center not in centers:
+                return None  # a layout cell: checked when the run is built
+            cx, cy = centers[p.center]
+        else:
+            cx, cy = p.center
+        x0, y0, x1, y1 = cx - p.radius, cy - p.radius, cx + p.radius, cy + p.radius
+    ax0, ay0, ax1, ay1 = mobility.area
+    if x0 < ax0 or y0 < ay0 or x1 > ax1 or y1 > ay1:
+        return (f"the UEs are placed in [{x0:g}, {y0:g}, {x1:g}, {y1:g}], not all inside "
+                "this area; random waypoint needs them to start inside it")
+    return None

@@ -65,7 +65,9 @@ class CellDefaults(_Spec):
     numerology: int = Field(1, ge=0, le=3,
                             description="mu: subcarrier spacing 15 * 2^mu kHz, slot 1/2^mu ms.")
     tx_power: PowerLevel = Field(46.0, description='Total transmit power, e.g. "46 dBm".')
-    height: PositiveLength = Field(25.0, description="Antenna height.")
+    height: PositiveLength | None = Field(
+        None, description="Antenna height (default: TR 38.901's for the deployment: UMa 25 m, "
+        "UMi 10 m, RMa 35 m, InH 3 m).")
     deployment: Literal["UMa", "UMi", "RMa", "InH"] = Field(
         "UMa", description="TR 38.901 scenario of the path-loss model.")
     duplex: DuplexSpec = Field(default_factory=DuplexSpec, description="Duplex mode.")
