@@ -441,6 +441,13 @@ class FlowNetwork:
                 f.left -= f.rate * (now - f.t_seg)
             f.rate = rate
             f.t_seg = now
+            if f.route.eager and f.left <= 1e-9 * f.payload * f.route.overhead:
+                # Sent its last byte just as a capacity changed (same instant as its
+                # own departure event, which may come later in the queue): done now.
+                f.mode = _SHARED
+                f.t_end = now
+                f.wake = Wake(env, 0.0, self._departed, f)
+                continue
             if rate <= 0.0:  # no share now (e.g. max C/I serves another UE): wait
                 f.t_end = math.inf
                 f.mode = _SHARED

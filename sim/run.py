@@ -20,6 +20,7 @@ import numpy as np
 from edge.compute import ComputeSite
 from sim.engine import Engine, Wake
 from sim.linkload import channel_bytes
+from sim.linktrace import LinkTraces
 from sim.network import FlowNetwork
 from sim.plugins import load_builtin_plugins
 from sim.scenario.problems import Problem, ScenarioError
@@ -80,6 +81,8 @@ class Run:
         self.network = FlowNetwork(env, self.topology, self.engine.streams("network/jitter"),
                                    scenario.network.tcp)
         self.network.horizon = scenario.duration
+        self.traces = LinkTraces(scenario, self.topology, self.network, source_dir) \
+            if any(link.trace is not None for link in scenario.links) else None
         self.sites: dict[str, ComputeSite] = {
             name: ComputeSite(env, name, node.compute, self.engine.streams)
             for name, node in sorted(self.topology.sites.items()) if node.compute is not None
@@ -133,6 +136,8 @@ class Run:
             Wake(env, self.scenario.warmup, self._end_warmup)
         if self.radio is not None:
             self.radio.start()
+        if self.traces is not None:
+            self.traces.start()
         for workload in self.workloads:
             workload.start()
         # The run creates millions of short-lived objects and no reference cycles
@@ -181,6 +186,13 @@ class Run:
             self._loads = (edges, np.diff(at_edges, axis=1), cum[:, w1] - cum[:, w0])
         return self._loads
 
+    def _capacity_time(self, edges: np.ndarray) -> np.ndarray:
+        """Bytes each channel could carry per interval (traced links vary over time)."""
+        caps = self.topology.capacities()
+        if self.traces is None:
+            return np.asarray(caps[:, None] * np.diff(edges)[None, :])
+        return self.traces.capacity_time(len(caps), caps, edges)
+
     def _link_groups(self) -> list[tuple[str, str, list[int]]]:
         """(label, kind, channels): infrastructure channels one by one, access per group."""
         topo = self.topology
@@ -209,8 +221,7 @@ class Run:
                     tables[name] = table
         edges, per_bin, _ = self._channel_bytes()
         n_bins = len(edges) - 1
-        caps = self.topology.capacities()
-        widths = np.diff(edges)
+        possible = self._capacity_time(edges)
         rows_t, rows_link, rows_kind, rows_bytes, rows_util = [], [], [], [], []
         for label, kind, chans in self._link_groups():
             carried = per_bin[chans].sum(axis=0)
@@ -218,7 +229,7 @@ class Run:
             rows_link.append(np.full(n_bins, label, dtype=object))
             rows_kind.append(np.full(n_bins, kind, dtype=object))
             rows_bytes.append(carried)
-            rows_util.append(carried / (caps[chans].sum() * widths))
+            rows_util.append(carried / possible[chans].sum(axis=0))
         if not rows_t:  # a radio-only scenario has no fixed links
             rows_t, rows_link, rows_kind = [np.zeros(0)], [np.zeros(0, object)], [
                 np.zeros(0, object)]
@@ -258,12 +269,11 @@ class Run:
             for name, site in self.sites.items()
         }
         carried = self._channel_bytes()[2]
-        caps = self.topology.capacities()
-        span = end - start
+        possible = self._capacity_time(np.asarray([start, end]))[:, 0]
         links: dict[str, Any] = {}
         access: dict[str, Any] = {}
         for label, kind, chans in self._link_groups():
-            util = carried[chans] / (caps[chans] * span)
+            util = carried[chans] / possible[chans]
             if kind == "link":
                 links[label] = {"bytes": float(carried[chans].sum()), "utilisation": float(util[0])}
             else:

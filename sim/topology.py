@@ -96,6 +96,8 @@ class Topology:
         for link in scenario.links:
             if isinstance(link.bandwidth, DirectionalRate):
                 ab, ba = link.bandwidth.a_to_b, link.bandwidth.b_to_a
+            elif link.bandwidth is None:
+                ab = ba = 8.0  # a trace sets it before anything is sent (sim/linktrace.py)
             else:
                 ab = ba = link.bandwidth
             self._between[(link.a, link.b)] = self._add_channel(
@@ -208,6 +210,10 @@ class Topology:
         return None if best is None else best[2]
 
     # ------------------------------------------------------------------ checking
+
+    def channel(self, src: str, dst: str) -> int:
+        """The channel of the link from `src` to `dst`."""
+        return self._between[(src, dst)]
 
     def require_path(self, src: str, dst: str, loc: tuple[str | int, ...],
                      problems: list[Problem], what: str) -> None:

@@ -188,6 +188,8 @@ class RadioAccess:
             self._resplit(d, ues.astype(np.int64), cells, now)
 
     def _on_busy(self, channel: int, busy: bool) -> None:
+        if channel not in self._of_channel:
+            return  # another eager channel (a traced link)
         ue, downlink = self._of_channel[channel]
         d = self.dl if downlink else self.ul
         d.busy[ue] = busy

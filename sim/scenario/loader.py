@@ -161,6 +161,8 @@ def load_scenario(
             [document.locate(Problem((), "the document is nested too deeply"))]
         ) from None
     problems = check_references(scenario)
+    if not problems:
+        problems = _trace_file_problems(scenario, str(Path(document.path).resolve().parent))
     if not problems and scenario.radio is not None:
         from sim.scenario.radio_references import trace_problems
 
@@ -168,3 +170,23 @@ def load_scenario(
     if problems:
         raise ScenarioError(_in_file_order(document.locate_all(problems)))
     return LoadedScenario(scenario, document)
+
+
+def _trace_file_problems(scenario: Scenario, base_dir: str) -> list[Problem]:
+    """Link traces that are missing or malformed (read here once, to check)."""
+    problems: list[Problem] = []
+    for i, link in enumerate(scenario.links):
+        if link.trace is None:
+            continue
+        from sim.linktrace import read_trace  # only scenarios with traces need it
+
+        loc = ("links", i, "trace", "file")
+        path = Path(base_dir) / link.trace.file
+        if not path.is_file():
+            problems.append(Problem(loc, f'trace file "{link.trace.file}" not found'))
+            continue
+        try:
+            read_trace(path)
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(loc, f"bad trace: {exc}"))
+    return problems

@@ -78,19 +78,38 @@ AccessLinkRate = Annotated[
 ]
 
 
+class LinkTraceSpec(Spec):
+    """A measured throughput log that the link's capacity follows over time."""
+
+    file: str = Field(description="CSV (time_s, bandwidth_bps) or sabre JSON periods "
+                      "(duration_ms, bandwidth_kbps); relative to the scenario file.")
+    direction: Literal["both", "a_to_b", "b_to_a"] = Field(
+        "both", description="Which direction follows the trace (the other keeps `bandwidth`).")
+    repeat: bool = Field(True, description="Start the trace again when it runs out.")
+    scale: float = Field(1.0, gt=0, description="Multiply every bandwidth of the trace.")
+
+
 class LinkSpec(Spec):
     """A bidirectional link between two nodes; each direction has its own capacity."""
 
     a: Name = Field(description="Name of one end node.")
     b: Name = Field(description="Name of the other end node.")
-    bandwidth: LinkRate = Field(
-        description='Capacity per direction, e.g. "1 Gbps", or {a_to_b: ..., b_to_a: ...}.'
+    bandwidth: LinkRate | None = Field(
+        None, description='Capacity per direction, e.g. "1 Gbps", or {a_to_b: ..., b_to_a: ...}'
+        " (needed unless a trace drives both directions)."
     )
+    trace: LinkTraceSpec | None = Field(None, description="Capacity from a throughput trace.")
     delay: Duration = Field(0.0, description="One-way propagation delay.")
     jitter: Duration = Field(
         0.0, description="Mean of an exponential extra delay drawn per message and direction."
     )
     loss: Probability = Field(0.0, description="Packet loss probability per direction.")
+
+    @model_validator(mode="after")
+    def _has_capacity(self) -> LinkSpec:
+        if self.bandwidth is None and (self.trace is None or self.trace.direction != "both"):
+            raise ValueError("give `bandwidth` (or a `trace` for both directions)")
+        return self
 
 
 class AccessLinkSpec(Spec):

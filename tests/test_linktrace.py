@@ -1,0 +1,91 @@
+"""Links whose capacity follows a throughput trace: hand-computed transfer times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import chain_scenario
+
+from sim.cli import main
+from sim.engine import Wake
+from sim.linktrace import capacity_time, read_trace
+from sim.run import Run
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
+
+SABRE = Path("/work/shared/traces/sabre")
+MB = 1e6
+
+
+def traced_run(tmp_path: Path, rows: str, **trace: Any) -> Run:
+    (tmp_path / "t.csv").write_text("time_s,bandwidth_bps\n" + rows)
+    spec = chain_scenario([100], [0])
+    spec["links"][0] = {"a": "r0", "b": "r1", "delay": 0,
+                        "trace": {"file": str(tmp_path / "t.csv"), **trace}}
+    return Run(Scenario.model_validate(spec))
+
+
+def transfer_time(run: Run, size: float, start: float = 0.0) -> float:
+    env = run.network.env
+    route = run.network.route_between("r0", "r1")
+    done: list[float] = []
+    Wake(env, start, lambda _: run.network.send(route, size, lambda _d: done.append(env.now),
+                                                None))
+    assert run.traces is not None
+    run.traces.start()
+    env.run(until=run.scenario.duration)
+    return done[0] - start
+
+
+def test_transfer_follows_a_step_down(tmp_path: Path) -> None:
+    # 10 Mbps for 1 s carries 1.25 MB; the other 0.75 MB at 1 Mbps takes 6 s more.
+    run = traced_run(tmp_path, "0,10e6\n1,1e6\n", repeat=False)
+    assert transfer_time(run, 2 * MB) == pytest.approx(7.0)
+
+
+def test_zero_bandwidth_stalls_the_flow(tmp_path: Path) -> None:
+    # 8 Mbps (1 MB/s) for 1 s, nothing for 2 s, then 8 Mbps again: 2 MB end at 4 s.
+    run = traced_run(tmp_path, "0,8e6\n1,0\n3,8e6\n", repeat=False)
+    assert transfer_time(run, 2 * MB) == pytest.approx(4.0)
+
+
+def test_a_repeating_trace_starts_over(tmp_path: Path) -> None:
+    # Period 2 s: 8 Mbps for 1 s, 0 for 1 s.  3 MB need three "on" seconds: t = 5.
+    run = traced_run(tmp_path, "0,8e6\n1,0\n", repeat=True)
+    assert transfer_time(run, 3 * MB) == pytest.approx(5.0)
+    run = traced_run(tmp_path, "0,8e6\n1,0\n", repeat=False)
+    with pytest.raises(IndexError):
+        transfer_time(run, 3 * MB)  # stuck at zero after one pass: never arrives
+
+
+def test_utilisation_divides_by_the_traced_capacity() -> None:
+    steps = [(0.0, 8e6), (1.0, 0.0), (3.0, 16e6)]
+    # Bytes possible in [0, 2], [2, 4]: 1 MB + 0, then 0 + 2 MB.
+    assert capacity_time(steps, np.array([0.0, 2.0, 4.0])).tolist() == [1e6, 2e6]
+
+
+@pytest.mark.skipif(not SABRE.is_dir(), reason="shared sabre traces not present")
+def test_sabre_4g_log_reads_as_its_readme_says() -> None:
+    trace = read_trace(SABRE / "report_foot_0002.json")
+    assert len(trace.start) == 619
+    assert trace.length == pytest.approx(618.3, abs=0.1)
+    durations = np.diff(np.append(trace.start, trace.length))
+    mean = float((trace.bps * durations).sum() / durations.sum())
+    assert mean == pytest.approx(17.6e6, rel=0.01)
+
+
+def test_bad_trace_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t.csv").write_text("time_s,bandwidth_bps\n0,1e6\n0.5,fast\n")
+    text = ("name: x\nduration: 10 s\nnodes:\n  - {name: a, kind: router}\n"
+            "  - {name: b, kind: router}\nlinks:\n  - a: a\n    b: b\n"
+            "    trace: {file: t.csv}\n")
+    (tmp_path / "x.yaml").write_text(text)
+    assert main(["validate", str(tmp_path / "x.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "x.yaml:9:" in err and "links[0].trace.file" in err and "line 3" in err
+    assert "Traceback" not in err
+    (tmp_path / "t.csv").write_text("time_s,bandwidth_bps\n0,1e6\n")
+    assert load_scenario(tmp_path / "x.yaml").scenario.links[0].trace is not None
