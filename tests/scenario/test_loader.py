@@ -177,7 +177,7 @@ def test_unknown_key_lists_allowed_keys(tmp_path: Path) -> None:
     path = write(tmp_path, text)
     assert single_error(path) == (
         f'{path}:28:5: links[0].colour: unknown key "colour" '
-        "(expected one of: a, b, bandwidth, delay, jitter, loss)"
+        "(expected one of: a, b, bandwidth, trace, delay, jitter, loss)"
     )
 
 
