@@ -223,9 +223,11 @@ class RadioAccess:
         rate = shares * peak
         d.rate[ues] = rate
         self._open_busy(d, now, cells)
-        # Only channels whose capacity changes (idle UEs keep 0 until they get data).
-        # A full-buffer UE's channel gets its allocation too, for any flow it carries.
-        changed = rate != d.capacity[ues]
+        # Only channels that carry flows and whose capacity changes: an idle channel's
+        # capacity is pushed when its first flow starts (on_busy re-splits its cell
+        # first).  A full-buffer UE's channel too gets its allocation once it carries
+        # a flow; its background traffic itself needs no flow.
+        changed = d.busy[ues] & (rate != d.capacity[ues])
         if changed.any():
             moved = ues[changed]
             d.capacity[moved] = rate[changed]
