@@ -293,6 +293,8 @@ class RadioAccessNetwork:
         self._travel = np.zeros(n_ue)
         self._carriers = np.unique(cells.carrier)
         self._rx_mw = np.zeros((n_ue, n_cell))
+        """Received power in mW for the interference sum, converted from dBm in single
+        precision (relative error 1e-7); the serving signal is taken from rx_dbm."""
         self._rsrp = np.zeros((n_ue, n_cell))
         tables = sorted(set(cells.table))
         self._cqi_tables = [cqi_table(name) for name in tables]
@@ -300,6 +302,11 @@ class RadioAccessNetwork:
         self._rsrp_offset = 10.0 * np.log10(SUBCARRIERS_PER_PRB * cells.n_prb.astype(float))
         self._sectored = np.flatnonzero(~np.isnan(cells.azimuth))
         self._h_shift = (cells.azimuth[self._sectored] * ANGLE_RES)[None, :]
+        grid_d = np.power(10.0, PL_GRID)
+        self._elev_tables = {  # (UE height) -> (grid index, site) -> table position
+            float(h): (np.degrees(np.arctan2(self._site_h[None, :] - h, grid_d[:, None]))
+                       + 270.0) * ANGLE_RES
+            for h in np.unique(ues.height)}
         self._v_shift = (cells.downtilt[self._sectored] * ANGLE_RES)[None, :]
         self.los = np.zeros((n_ue, n_site), dtype=bool)
         """LOS state of each UE-to-site link."""
@@ -359,8 +366,9 @@ class RadioAccessNetwork:
             # Offsets lie in (-540, 540) deg and tilted zeniths in (-180, 270) deg, so
             # both index their tables directly, without a modulo.
             h_pos = (np.degrees(np.arctan2(dy, dx)) + 540.0) * ANGLE_RES
-            v_pos = (np.degrees(np.arctan2(self._site_h[None, :] - heights[:, None],
-                                           np.maximum(d2d, 1e-9))) + 270.0) * ANGLE_RES
+            # Elevation depends on the distance alone (per site and UE height), so
+            # it is read from the path-loss grid's index rather than an arctan2.
+            v_pos = self._elevation_pos(heights, index)
             every = len(sec) == cells.n
             of = site_of if every else site_of[sec]
             h_idx = (h_pos[:, of] - self._h_shift).astype(np.int64)
@@ -376,7 +384,20 @@ class RadioAccessNetwork:
             rx = cells.tx_dbm[None, :] - loss[:, site_of]
         self.rx_dbm[rows] = rx
         self._rsrp[rows] = rx - self._rsrp_offset[None, :]
-        self._rx_mw[rows] = np.exp(rx * (math.log(10.0) / 10.0))
+        self._rx_mw[rows] = np.exp(rx.astype(np.float32) * np.float32(math.log(10.0) / 10.0))
+
+    def _elevation_pos(self, heights: FloatArray, index: IntArray) -> FloatArray:
+        """Vertical-pattern table position of each (UE, site) at its grid distance."""
+        sites = np.arange(index.shape[1])[None, :]
+        if len(self._elev_tables) == 1:
+            (table,) = self._elev_tables.values()
+            out: FloatArray = table[index, sites]
+            return out
+        out = np.empty(index.shape)
+        for h_ut, table in self._elev_tables.items():
+            sel = heights == h_ut
+            out[sel] = table[index[sel], sites]
+        return out
 
     def _interference_mw(self, rows: IntArray, serving: IntArray) -> FloatArray:
         """Load-weighted power from the co-channel cells other than the serving one."""
@@ -450,7 +471,7 @@ class RadioAccessNetwork:
         s = self.serving[rows]
         noise_dl = np.exp(noise_dbm(cells.bandwidth[s], ues.noise_figure[rows])
                           * (math.log(10.0) / 10.0))
-        signal = self._rx_mw[rows, s]
+        signal = np.exp(self.rx_dbm[rows, s] * (math.log(10.0) / 10.0))
         sinr_dl = 10.0 * np.log10(signal / (self._interference_mw(rows, s) + noise_dl))
         # Uplink: reciprocal path loss and gain, noise-limited (no uplink interference).
         sinr_ul = ues.tx_dbm[rows] + (self.rx_dbm[rows, s] - cells.tx_dbm[s]) - self._noise_ul[s]
