@@ -78,3 +78,14 @@ def test_littles_law_on_the_recorded_queue() -> None:
     series = out.tables["site_series"]
     sampled = series["queue"] + series["busy"]
     assert float(np.mean(sampled[series["t"] >= warmup])) == pytest.approx(in_system, rel=0.05)
+
+
+def test_batch_means_interval_uses_every_value_and_contains_the_mean() -> None:
+    from sim.stats import batch_means_ci
+
+    # 50 values in 20 batches: the last 10 values are large; a CI built from the first
+    # 40 only would miss the overall mean.
+    values = np.concatenate([np.zeros(40), np.full(10, 100.0)])
+    low, high = batch_means_ci(values)
+    assert low <= values.mean() <= high
+    assert (low + high) / 2 == pytest.approx(values.mean())
