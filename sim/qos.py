@@ -361,6 +361,22 @@ def _links(summary: Mapping[str, Any], top: int) -> Table:
     return table
 
 
+def _sessions(summary: Mapping[str, Any]) -> Table:
+    table = Table(title="video sessions", title_justify="left")
+    for name in ("workload", "sessions", "completed", "startup p95", "rebuffer",
+                 "bitrate", "QoE"):
+        table.add_column(name, justify="left" if name == "workload" else "right")
+    for name, sec in summary.get("sessions", {}).items():
+        rate = _get(sec, "average_bitrate_bps")
+        qoe = _get(sec, "qoe_mean")
+        table.add_row(name, str(sec.get("sessions", "-")), str(sec.get("completed", "-")),
+                      _ms(_get(sec, "startup_delay_s", "p95")) + " ms",
+                      _pct(_get(sec, "rebuffer_ratio_mean")),
+                      "-" if rate is None else format_quantity(rate, "rate"),
+                      "-" if qoe is None else f"{qoe:.1f}")
+    return table
+
+
 def _cells(radio: Mapping[str, Any], top: int) -> Table:
     cells = sorted(radio.get("per_cell", {}).items(), key=lambda kv: -(kv[1].get("load") or 0))
     shown = f"{top} busiest of {len(cells)} " if len(cells) > top else ""
@@ -383,7 +399,10 @@ def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
     grid = Table.grid(padding=(1, 0))
     grid.title = title
     grid.add_column()
-    grid.add_row(_workloads(summary))
+    if summary.get("requests"):
+        grid.add_row(_workloads(summary))
+    if summary.get("sessions"):
+        grid.add_row(_sessions(summary))
     grid.add_row(_sites(summary))
     if summary.get("radio"):
         grid.add_row(_cells(summary["radio"], top_links))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from sim.scenario.problems import Loc, Problem, did_you_mean
 from sim.scenario.schema import (
     CloudNode,
+    CourseVideoSpec,
     MecNode,
     Node,
     RequestResponseSpec,
@@ -174,14 +175,38 @@ class _Checker:
             if job not in node.compute.service:
                 self.add(loc, f"site {_q(site)} has no service time for job kind {_q(job)}")
 
-    def check_workload(self, i: int, workload: RequestResponseSpec) -> None:
+    def check_clients(self, i: int, clients: Sequence[str]) -> None:
         groups = [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
-        for j, client in enumerate(workload.clients):
+        for j, client in enumerate(clients):
             loc: Loc = ("workloads", i, "clients", j)
             if self.is_node(loc, client, groups) and client not in groups:
                 self.add(
                     loc, f"{_q(client)} is not a user group (it is a {_kind(self.nodes[client])})"
                 )
+
+    def check_video(self, i: int, workload: CourseVideoSpec) -> None:
+        """A video is served from storage: any mec or cloud node, compute or not."""
+        self.check_clients(i, workload.clients)
+        loc: Loc = ("workloads", i, "serve")
+        stores = [n for n, x in self.nodes.items() if isinstance(x, MecNode | CloudNode)]
+        name = workload.serve
+        if name == NEAREST_MEC:
+            if not any(isinstance(self.nodes[n], MecNode) for n in stores):
+                self.add(loc, f"{_q(NEAREST_MEC)} needs at least one mec node")
+        elif name == THE_CLOUD:
+            clouds = [n for n in stores if isinstance(self.nodes[n], CloudNode)]
+            if len(clouds) != 1:
+                self.add(loc, f"{_q(THE_CLOUD)} needs exactly one cloud node, "
+                              f"found {len(clouds) or 'no'}")
+        elif self.is_node(loc, name, [*stores, NEAREST_MEC, THE_CLOUD]) and name not in stores:
+            self.add(loc, f"{_q(name)} is a {_kind(self.nodes[name])} node; "
+                          "serve needs a mec or cloud node")
+
+    def check_workload(self, i: int, workload: RequestResponseSpec | CourseVideoSpec) -> None:
+        if isinstance(workload, CourseVideoSpec):
+            self.check_video(i, workload)
+            return
+        self.check_clients(i, workload.clients)
         job_loc: Loc = ("workloads", i, "job" if workload.job is not None else "name")
         served = self.resolve_site(("workloads", i, "serve"), workload.serve, "serve")
         if served is not None and workload.serve == NEAREST_MEC:

@@ -1,0 +1,256 @@
+"""Course video on demand: every user watches one HD course video with adaptive bitrate.
+
+The engine drives the engine-independent player (:mod:`streaming.player`) and ABR
+policies (:mod:`streaming.abr`).  One segment fetch is a chain of callbacks:
+
+    [wait for buffer room] -> ABR choice -> uplink request -> segment download -> record
+
+The request (`request_size` bytes) goes from the user to the serving site, then the
+segment's bytes come back on the downlink; both are flows of the shared network, so
+many learners compete for the access, backhaul and site links.  The site serves
+segments from storage: no compute job is queued, and a site needs no ``compute``.
+The download time handed to the player runs from sending the request to the last byte
+of the segment, so it includes the request and the propagation delays, as a real
+player measures it.
+
+Each user starts one session at a time drawn uniformly from
+[start, start + start_spread].  Every finished segment is a row of the ``segments``
+table; ``sessions.<workload>`` of the summary holds the playback metrics of the
+sessions that started in the measured window [warmup, duration).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from sim.engine import Wake
+from sim.network import Route
+from sim.scenario.problems import Problem
+from sim.scenario.schema import CourseVideoSpec
+from sim.stats import latency_summary
+from sim.topology import Topology
+from sim.workload import WORKLOADS, RunContext, Table
+from streaming.abr import AbrPolicy, make_abr
+from streaming.ladder import Ladder, default_ladder
+from streaming.player import Session
+from streaming.qoe import session_qoe
+
+__all__ = ["CourseVideo", "ladder_of", "video_site"]
+
+
+def ladder_of(spec: CourseVideoSpec) -> Ladder:
+    """The spec's ladder, or the default HLS ladder, with the spec's segment duration."""
+    if spec.ladder is None:
+        return default_ladder(spec.segment_duration)
+    return Ladder(bitrates=tuple(spec.ladder), segment_duration=spec.segment_duration)
+
+
+def video_site(topology: Topology, target: str, attach: str) -> str | None:
+    """The node serving `target` ("nearest_mec", "cloud" or a name) from storage for
+    users at `attach`: any mec or cloud node, with or without compute."""
+    if target == "cloud":
+        return next((n for n in sorted(topology.sites)
+                     if topology.sites[n].kind == "cloud"), None)
+    if target == "nearest_mec":
+        mecs = [n for n, s in topology.sites.items() if s.kind == "mec"]
+        return topology.nearest(attach, mecs)
+    return target
+
+
+class _Viewer:
+    """One user's session and its routes."""
+
+    __slots__ = ("client", "down", "pending", "player", "policy", "start", "up", "user")
+
+    def __init__(self, client: int, user: int, up: Route, down: Route, start: float,
+                 player: Session, policy: AbrPolicy) -> None:
+        self.client = client
+        self.user = user
+        self.up = up
+        self.down = down
+        self.start = start
+        self.player = player
+        self.policy = policy
+        self.pending: tuple[int, int, float, float] | None = None
+        """(segment, level, size, request time) of the segment in flight."""
+
+
+@WORKLOADS.register("course_video")
+class CourseVideo:
+    """Users of some groups each watch one adaptive-bitrate course video."""
+
+    @staticmethod
+    def route_problems(spec: CourseVideoSpec, index: int,
+                       topology: Topology) -> list[Problem]:
+        problems: list[Problem] = []
+        for j, group in enumerate(spec.clients):
+            attach = topology.groups[group].attach
+            loc = ("workloads", index, "clients", j)
+            site = video_site(topology, spec.serve, attach)
+            if site is None:
+                problems.append(Problem(loc, f'user group "{group}" reaches no MEC site'))
+                continue
+            topology.require_path(attach, site, loc, problems,
+                                  f'user group "{group}" cannot reach "{site}"')
+        params: dict[str, Any] = dict(spec.abr.params)
+        if spec.abr.name == "bola":
+            params.setdefault("buffer_capacity", spec.max_buffer)
+        try:  # bad ABR parameters are input errors, located before anything runs
+            make_abr(spec.abr.name, **params)
+        except ValueError as exc:
+            problems.append(Problem(("workloads", index, "abr", "params"), str(exc)))
+        return problems
+
+    def __init__(self, spec: CourseVideoSpec, ctx: RunContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.env = ctx.engine.env
+        self.net = ctx.network
+        self.ladder = ladder_of(spec)
+        params: dict[str, Any] = dict(spec.abr.params)
+        if spec.abr.name == "bola":
+            params.setdefault("buffer_capacity", spec.max_buffer)
+        make_abr(spec.abr.name, **params)  # fail now on bad parameters, not mid-run
+        self._abr_params = params
+        # Per-segment rows: client, user, segment, level, size, t_request, t_done, buffer.
+        self._rows: list[tuple[int, int, int, int, float, float, float, float]] = []
+        self.groups: list[str] = []
+        self.sites: list[str] = []
+        self.viewers: list[_Viewer] = []
+        topo = ctx.topology
+        rng = ctx.engine.streams(f"workload/{spec.name}/starts")
+        for i, group in enumerate(spec.clients):
+            site = video_site(topo, spec.serve, topo.groups[group].attach)
+            paths = None if site is None else topo.user_paths(group, site)
+            if site is None or paths is None:  # checked when the run was prepared
+                raise RuntimeError(f"no route from {group} to {spec.serve}")
+            self.groups.append(group)
+            self.sites.append(site)
+            count = topo.groups[group].count
+            starts = spec.start + spec.start_spread * rng.random(count)
+            for user in range(count):
+                self.viewers.append(_Viewer(
+                    i, user, self.net.route(paths[0][user]), self.net.route(paths[1][user]),
+                    float(starts[user]), self._player(float(starts[user])),
+                    make_abr(spec.abr.name, **params)))
+
+    def _player(self, start: float) -> Session:
+        spec = self.spec
+        return Session(self.ladder, spec.segments, startup_threshold=spec.startup_threshold,
+                       max_buffer=spec.max_buffer, start_time=start)
+
+    # ---------------------------------------------------------------- the chain
+
+    def start(self) -> None:
+        for viewer in self.viewers:
+            Wake(self.env, viewer.start, self._wake, viewer)
+
+    def _wake(self, ev: Wake) -> None:
+        self._request(ev.data)
+
+    def _request(self, viewer: _Viewer) -> None:
+        now = self.env._now
+        state = viewer.player.abr_state(now)
+        level = viewer.policy.choose(state)
+        size = self.ladder.size(state.segment, level)
+        viewer.pending = (state.segment, level, size, now)
+        self.net.send(viewer.up, self.spec.request_size, self._at_site, viewer)
+
+    def _at_site(self, viewer: _Viewer) -> None:
+        assert viewer.pending is not None
+        self.net.send(viewer.down, viewer.pending[2], self._downloaded, viewer)
+
+    def _downloaded(self, viewer: _Viewer) -> None:
+        now = self.env._now
+        assert viewer.pending is not None
+        segment, level, size, sent = viewer.pending
+        viewer.pending = None
+        player = viewer.player
+        player.on_segment_downloaded(now, segment, level, size, now - sent)
+        self._rows.append((viewer.client, viewer.user, segment, level, size, sent, now,
+                           player.buffer_level))
+        wait = player.time_until_next_request(now)
+        if math.isinf(wait):
+            return
+        if wait > 0:
+            Wake(self.env, wait, self._wake, viewer)
+        else:
+            self._request(viewer)
+
+    # ------------------------------------------------------------------ results
+
+    def tables(self) -> dict[str, Table]:
+        rows = self._rows
+        n = len(rows)
+        cols = np.array(rows, dtype=float).reshape(n, 8)
+        client = cols[:, 0].astype(np.int64)
+        level = cols[:, 3].astype(np.int64)
+        groups = np.array(self.groups, dtype=object)
+        sites = np.array(self.sites, dtype=object)
+        bitrates = np.array(self.ladder.bitrates, dtype=float)
+        download = cols[:, 6] - cols[:, 5]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            throughput = 8.0 * cols[:, 4] / download
+        return {"segments": {
+            "workload": np.full(n, self.spec.name, dtype=object),
+            "group": groups[client] if n else np.array([], dtype=object),
+            "user": cols[:, 1].astype(np.int64),
+            "site": sites[client] if n else np.array([], dtype=object),
+            "segment": cols[:, 2].astype(np.int64),
+            "level": level,
+            "bitrate_bps": bitrates[level] if n else np.array([], dtype=float),
+            "bytes": cols[:, 4].copy(),
+            "t_request": cols[:, 5].copy(),
+            "t_done": cols[:, 6].copy(),
+            "download_time": download,
+            "throughput_bps": throughput,
+            "buffer_after": cols[:, 7].copy(),
+        }}
+
+    def summary(self, start: float, end: float) -> dict[str, dict[str, Any]]:
+        now = self.ctx.engine.now
+        qoe = self.spec.qoe
+        measured = [v for v in self.viewers if start <= v.start < end]
+        delays: list[float] = []
+        delay_times: list[float] = []
+        ratios: list[float] = []
+        scores: list[float] = []
+        rates: list[float] = []
+        events = switches = completed = 0
+        stall = 0.0
+        for viewer in measured:
+            player = viewer.player
+            if viewer.start > now:
+                continue  # not started (e.g. before the run)
+            if now >= player.time:
+                player.advance(now)  # count a stall or playback up to the end of the run
+            stats = player.stats()
+            ratios.append(stats.rebuffer_ratio)
+            events += stats.rebuffer_events
+            stall += stats.rebuffer_time
+            switches += stats.switches
+            completed += int(player.complete)
+            if stats.segments_downloaded:
+                rates.append(stats.average_bitrate)
+            if stats.startup_delay is not None:
+                delays.append(stats.startup_delay)
+                delay_times.append(viewer.start)
+                scores.append(session_qoe(
+                    stats, self.ladder, kind=qoe.utility, lam=qoe.switch_weight,
+                    mu=qoe.rebuffer_weight, mu_s=qoe.startup_weight).total)
+        section: dict[str, Any] = {
+            "sessions": len(measured),
+            "completed": completed,
+            "startup_delay_s": latency_summary(np.asarray(delays, dtype=float),
+                                               np.asarray(delay_times, dtype=float)),
+            "rebuffer_ratio_mean": float(np.mean(ratios)) if ratios else None,
+            "rebuffer_time_s": stall,
+            "rebuffer_events": events,
+            "average_bitrate_bps": float(np.mean(rates)) if rates else None,
+            "switches": switches,
+            "qoe_mean": float(np.mean(scores)) if scores else None,
+        }
+        return {"sessions": {self.spec.name: section}}
