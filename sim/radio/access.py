@@ -146,7 +146,7 @@ class RadioAccess:
             for end in np.unique(ran.handover.interruption_end[handovers.ue]):
                 if end > now:
                     Wake(self.env, float(end - now), self._interruption_over,
-                         np.unique(np.concatenate([handovers.target])).tolist())
+                         np.unique(handovers.target).tolist())
         cells = ran.cells.n
         order = np.argsort(ran.serving, kind="stable")
         bounds = np.searchsorted(ran.serving[order], np.arange(cells + 1))
