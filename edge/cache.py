@@ -144,28 +144,6 @@ CacheFactory = Callable[..., CachePolicy]
 CACHES: Registry[CacheFactory] = Registry("cache")
 
 
-@CACHES.register("lru")
-class LruCache(CachePolicy):
-    """Least recently used: evict the item whose last request is oldest. O(1)."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(capacity)
-        self._order: OrderedDict[int, None] = OrderedDict()
-
-    def _hit(self, item: int) -> None:
-        self._order.move_to_end(item)
-
-    def _victim(self) -> int:
-        return self._order.popitem(last=False)[0]
-
-    def _store(self, item: int) -> None:
-        self._order[item] = None
-
-    def eviction_order(self) -> list[int]:
-        """Stored items, next victim first."""
-        return list(self._order)
-
-
 @CACHES.register("fifo")
 class FifoCache(CachePolicy):
     """First in, first out: evict the item stored longest ago; hits change nothing. O(1)."""
@@ -186,6 +164,17 @@ class FifoCache(CachePolicy):
     def eviction_order(self) -> list[int]:
         """Stored items, next victim first."""
         return list(self._order)
+
+
+@CACHES.register("lru")
+class LruCache(FifoCache):
+    """Least recently used: evict the item whose last request is oldest. O(1).
+
+    FIFO's queue, except that a hit moves the item to the back.
+    """
+
+    def _hit(self, item: int) -> None:
+        self._order.move_to_end(item)
 
 
 @CACHES.register("lfu")
