@@ -78,6 +78,14 @@ class _Viewer:
         """(segment, level, size, request time) of the segment in flight."""
 
 
+def abr_params(spec: CourseVideoSpec) -> dict[str, Any]:
+    """The ABR policy's parameters; BOLA's buffer defaults to the player's maximum."""
+    params: dict[str, Any] = dict(spec.abr.params)
+    if spec.abr.name == "bola":
+        params.setdefault("buffer_capacity", spec.max_buffer)
+    return params
+
+
 @WORKLOADS.register("course_video")
 class CourseVideo:
     """Users of some groups each watch one adaptive-bitrate course video."""
@@ -95,11 +103,8 @@ class CourseVideo:
                 continue
             topology.require_path(attach, site, loc, problems,
                                   f'user group "{group}" cannot reach "{site}"')
-        params: dict[str, Any] = dict(spec.abr.params)
-        if spec.abr.name == "bola":
-            params.setdefault("buffer_capacity", spec.max_buffer)
         try:  # bad ABR parameters are input errors, located before anything runs
-            make_abr(spec.abr.name, **params)
+            make_abr(spec.abr.name, **abr_params(spec))
         except ValueError as exc:
             problems.append(Problem(("workloads", index, "abr", "params"), str(exc)))
         return problems
@@ -110,11 +115,7 @@ class CourseVideo:
         self.env = ctx.engine.env
         self.net = ctx.network
         self.ladder = ladder_of(spec)
-        params: dict[str, Any] = dict(spec.abr.params)
-        if spec.abr.name == "bola":
-            params.setdefault("buffer_capacity", spec.max_buffer)
-        make_abr(spec.abr.name, **params)  # fail now on bad parameters, not mid-run
-        self._abr_params = params
+        self._abr_params = abr_params(spec)  # checked by route_problems before the build
         # Per-segment rows: client, user, segment, level, size, t_request, t_done, buffer.
         self._rows: list[tuple[int, int, int, int, float, float, float, float]] = []
         self.groups: list[str] = []
@@ -135,7 +136,7 @@ class CourseVideo:
                 self.viewers.append(_Viewer(
                     i, user, self.net.route(paths[0][user]), self.net.route(paths[1][user]),
                     float(starts[user]), self._player(float(starts[user])),
-                    make_abr(spec.abr.name, **params)))
+                    make_abr(spec.abr.name, **self._abr_params)))
 
     def _player(self, start: float) -> Session:
         spec = self.spec
