@@ -121,7 +121,7 @@ class RadioAccess:
                 d.cell_busy_time[:] = 0.0
         handovers = ran.update(now, dt)
         self._last_update = now
-        self._after_radio_change(handovers, now, first=dt == 0)
+        self._after_radio_change(handovers, now)
         if now >= self._next_sample - 1e-9:
             self._record_ues(now)
             self._samples += 1
@@ -134,7 +134,7 @@ class RadioAccess:
         self._schedule_handover_check(now)
 
     def _after_radio_change(self, handovers: HandoverRecords, now: float,
-                            first: bool = False, everywhere: bool = True) -> None:
+                            everywhere: bool = True) -> None:
         """New serving cells or peak rates: regroup cells and re-split their time.
 
         After a radio update every cell is re-split (all peak rates changed); after
@@ -160,9 +160,7 @@ class RadioAccess:
             ues = np.concatenate([ues, handovers.ue.astype(np.int64)])
             ues = np.unique(ues)
         for d in (self.dl, self.ul):
-            if first:
-                self._open_busy(d, now)
-            self._resplit(d, ues, touched, now)
+            self._resplit(d, ues, touched, now)  # it opens the cells' busy time too
 
     def _schedule_handover_check(self, now: float) -> None:
         due = self.ran.next_handover_time()
