@@ -43,6 +43,7 @@ scheduler serving someone else) waits without an event until its rate is re-solv
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -149,7 +150,7 @@ class FlowNetwork:
         # channel of the route during [t0, t1).  A fixed flow is recorded
         # whole when it starts; if another flow joins before it ends, a segment with
         # the opposite rate cancels the part that did not happen.
-        self._segments: list[float] = []  # flat: 4 numbers per segment
+        self._segments = array("d")  # flat: 4 numbers per segment, 8 bytes each
         self.messages_delivered = 0
         self.bytes_sent = 0.0
         self.bytes_delivered = 0.0
@@ -261,15 +262,18 @@ class FlowNetwork:
         self.send(route, size, record, data, True)
 
     def send(self, route: Route, size: float, fn: Callable[..., None], data: Any,
-             passive: bool = False) -> None:
+             passive: bool = False, delay: float = 0.0) -> int:
         """Send `size` bytes on `route`; call ``fn(data)`` when the last byte arrives.
 
         With ``passive=True``, `fn` is a :data:`Recorder` (see :meth:`send_passive`).
+        `delay` is added to the route's propagation delay: processing that the last
+        byte waits for after the transfer (e.g. an encoder in step with the sender).
+        Returns the flow's id (ids count up from 0 in sending order).
         """
         env = self.env
         now = env._now
         self.bytes_sent += size
-        extra = route.delay
+        extra = route.delay + delay
         if route.jitter:
             extra += self._draw_jitter(route.jitter)
         fid = self._next_id
@@ -277,10 +281,10 @@ class FlowNetwork:
         flow = Flow(fid, route, size, extra, fn, data, passive)
         if flow.left <= 0.0 or not route.channels:
             flow.wake = Wake(env, extra, self._delivered, flow)
-            return
+            return fid
         if route.eager:
             self._send_eager(flow, now)
-            return
+            return fid
         active = self.active
         capacity = self.capacity
         rate = route.lone_rate
@@ -314,6 +318,47 @@ class FlowNetwork:
                 flow.wake = Wake(env, delay, self._delivered, flow)
         else:
             self._resolve(route.channels, now)
+        return fid
+
+    def send_many(self, routes: list[Route], size: float, fn: Callable[..., None],
+                  data: list[Any], passive: bool = False) -> list[int]:
+        """Send `size` bytes on each route at once (a relay's fan-out); like :meth:`send`
+        per route, but the rates of the flows that share channels are solved once,
+        not once per flow.  Returns the flows' ids."""
+        env = self.env
+        now = env._now
+        active = self.active
+        eager = self._eager
+        ids: list[int] = []
+        touched: dict[int, None] = {}
+        woke: list[int] = []
+        for route, item in zip(routes, data, strict=True):
+            self.bytes_sent += size
+            extra = route.delay
+            if route.jitter:
+                extra += self._draw_jitter(route.jitter)
+            fid = self._next_id
+            self._next_id = fid + 1
+            ids.append(fid)
+            flow = Flow(fid, route, size, extra, fn, item, passive)
+            if flow.left <= 0.0 or not route.channels:
+                flow.wake = Wake(env, extra, self._delivered, flow)
+                continue
+            for c in route.channels:
+                flows = active[c]
+                if not flows:
+                    if eager[c]:
+                        woke.append(c)
+                elif not eager[c]:
+                    self._drop_finished(flows, now)
+                flows[fid] = flow
+                touched[c] = None
+        if woke and self.on_busy is not None:
+            for c in woke:
+                self.on_busy(c, True)
+        if touched:
+            self._resolve(tuple(touched), now)
+        return ids
 
     # --------------------------------------------------------------- internals
 
@@ -378,19 +423,29 @@ class FlowNetwork:
         if flow.wake is not ev:
             return
         now = self.env.now
-        self._segments.extend((flow.route.index, flow.t_seg, now, flow.rate))
-        flow.left = 0.0
-        idle: list[int] = []
+        # Flows that end at this very instant beside it (a relay's copies of one
+        # frame) leave together: one solve instead of one each.
+        leaving = {flow.id: flow}
         for c in flow.route.channels:
-            here = self.active[c]
-            del here[flow.id]
-            if not here and self._eager[c]:
-                idle.append(c)
-        flow.wake = Wake(self.env, flow.extra, self._delivered, flow)
+            for other in self.active[c].values():
+                if other.mode == _SHARED and other.t_end <= now and other.wake is not None:
+                    leaving[other.id] = other
+        idle: list[int] = []
+        touched: dict[int, None] = {}
+        for f in leaving.values():
+            self._segments.extend((f.route.index, f.t_seg, now, f.rate))
+            f.left = 0.0
+            for c in f.route.channels:
+                here = self.active[c]
+                del here[f.id]
+                touched[c] = None
+                if not here and self._eager[c]:
+                    idle.append(c)
+            f.wake = Wake(self.env, f.extra, self._delivered, f)
         if idle and self.on_busy is not None:
             for c in idle:
                 self.on_busy(c, False)
-        self._resolve(flow.route.channels, now)
+        self._resolve(tuple(touched), now)
 
     def _component(self, channels: tuple[int, ...], now: float) -> tuple[list[Flow], list[int]]:
         """Flows connected to `channels` through shared channels, and their channels."""
@@ -469,7 +524,7 @@ class FlowNetwork:
     def segments(self) -> dict[str, np.ndarray]:
         """Rate segments as arrays: route index, t0, t1, rate (bytes/s; may be < 0)."""
         flat = self._segments
-        table = np.fromiter(flat, float, len(flat)).reshape(-1, 4)  # route ids < 2**53
+        table = np.frombuffer(flat, dtype=float).reshape(-1, 4).copy()  # route ids < 2**53
         return {"route": table[:, 0].astype(np.int64), "t0": table[:, 1],
                 "t1": table[:, 2], "rate": table[:, 3]}
 

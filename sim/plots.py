@@ -216,6 +216,10 @@ def write_plots(output: RunOutput, directory: Path) -> list[Path]:
         from sim.plots_radio import RADIO_PLOTS
 
         builders.update(RADIO_PLOTS)
+    from sim.plots_streams import STREAM_PLOTS
+
+    builders.update({stem: build for stem, (table, build) in STREAM_PLOTS.items()
+                     if table in output.tables})
     for stem, build in builders.items():
         fig = build(output)
         path = directory / f"{stem}.png"

@@ -11,7 +11,7 @@ import importlib
 
 __all__ = ["BUILTIN_MODULES", "load_builtin_plugins"]
 
-BUILTIN_MODULES = ("edge.requests", "streaming.vod")
+BUILTIN_MODULES = ("edge.requests", "streaming.vod", "streaming.vr", "streaming.live")
 
 
 def load_builtin_plugins() -> None:

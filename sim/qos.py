@@ -57,7 +57,9 @@ _PARSERS: Mapping[Kind, Callable[[object], float]] = {
     "fraction": parse_fraction,
     "count": parse_fraction,
 }
-_COUNTS = frozenset({"count", "sent", "completed", "incomplete", "forwarded", "jobs"})
+_COUNTS = frozenset({"count", "sent", "completed", "incomplete", "forwarded", "jobs",
+                     "frames", "displayed", "receivers", "frames_sent", "uplink_flows",
+                     "downlink_flows", "sessions", "switches", "rebuffer_events"})
 """Leaf names that count things: dimensionless even under a ``latency_s`` section."""
 
 
@@ -92,7 +94,7 @@ def unit_of(metric: str) -> Kind:
         return "count"
     named = segments[2:] if len(segments) >= 3 else segments
     for segment in reversed(named):
-        if segment.endswith("_per_s"):
+        if segment.endswith("_per_s") or segment.endswith("frame_rate"):
             return "frequency"
         if segment.endswith("_bps"):
             return "rate"
@@ -377,6 +379,23 @@ def _sessions(summary: Mapping[str, Any]) -> Table:
     return table
 
 
+def _frames(summary: Mapping[str, Any]) -> Table:
+    table = Table(title="real-time streams (latency: motion-to-photon or glass-to-glass)",
+                  title_justify="left")
+    for name in ("workload", "receivers", "frames", "p50", "p95", "deadline", "missed",
+                 "lost", "fps"):
+        table.add_column(name, justify="left" if name == "workload" else "right")
+    for name, sec in summary.get("frames", {}).items():
+        fps = _get(sec, "effective_frame_rate")
+        table.add_row(name, str(sec.get("receivers", "-")), str(sec.get("frames", "-")),
+                      _ms(_get(sec, "latency_s", "p50")) + " ms",
+                      _ms(_get(sec, "latency_s", "p95")) + " ms",
+                      _ms(_get(sec, "deadline_s")) + " ms",
+                      _pct(_get(sec, "deadline_miss_ratio")), _pct(_get(sec, "lost_ratio")),
+                      "-" if fps is None else f"{fps:.1f}")
+    return table
+
+
 def _cells(radio: Mapping[str, Any], top: int) -> Table:
     cells = sorted(radio.get("per_cell", {}).items(), key=lambda kv: -(kv[1].get("load") or 0))
     shown = f"{top} busiest of {len(cells)} " if len(cells) > top else ""
@@ -403,6 +422,8 @@ def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
         grid.add_row(_workloads(summary))
     if summary.get("sessions"):
         grid.add_row(_sessions(summary))
+    if summary.get("frames"):
+        grid.add_row(_frames(summary))
     grid.add_row(_sites(summary))
     if summary.get("radio"):
         grid.add_row(_cells(summary["radio"], top_links))

@@ -41,7 +41,7 @@ from yaml.nodes import MappingNode
 from sim.scenario.loader import Document
 from sim.scenario.overrides import parse_override
 from sim.scenario.problems import Loc, Problem, ScenarioError
-from sim.scenario.schema import Name
+from sim.scenario.spec_base import Name
 from sim.scenario.validation_errors import problems_from_validation
 from sim.scenario.yaml_source import YamlError, parse_value, parse_yaml
 

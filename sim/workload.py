@@ -8,6 +8,7 @@ after the run collects its per-event tables and its summary section.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ from sim.scenario.problems import Problem
 from sim.scenario.schema import Scenario
 from sim.topology import Topology
 
-__all__ = ["WORKLOADS", "RunContext", "Table", "Workload"]
+__all__ = ["WORKLOADS", "RunContext", "Table", "Workload", "clients_reach"]
 
 Table = dict[str, np.ndarray]
 """A columnar table: column name -> 1-D array, all of one length."""
@@ -72,3 +73,19 @@ class Workload(Protocol):
 
 
 WORKLOADS: Registry[type[Workload]] = Registry("workload")
+
+
+def clients_reach(topology: Topology, clients: Sequence[str], index: int,
+                  site_of: Callable[[str], str | None]) -> list[Problem]:
+    """Route problems of client groups that must reach the site ``site_of(attach)``."""
+    problems: list[Problem] = []
+    for j, group in enumerate(clients):
+        attach = topology.groups[group].attach
+        loc = ("workloads", index, "clients", j)
+        site = site_of(attach)
+        if site is None:
+            problems.append(Problem(loc, f'user group "{group}" reaches no MEC site'))
+            continue
+        topology.require_path(attach, site, loc, problems,
+                              f'user group "{group}" cannot reach "{site}"')
+    return problems

@@ -29,13 +29,13 @@ import numpy as np
 from sim.engine import Wake
 from sim.network import Route
 from sim.scenario.problems import Problem
-from sim.scenario.schema import CourseVideoSpec
+from sim.scenario.stream_schema import CourseVideoSpec
 from sim.stats import latency_summary
 from sim.topology import Topology
-from sim.workload import WORKLOADS, RunContext, Table
+from sim.workload import WORKLOADS, RunContext, Table, clients_reach
 from streaming.abr import AbrPolicy, make_abr
 from streaming.ladder import Ladder, default_ladder
-from streaming.player import Session
+from streaming.player import PlaybackStats, Session
 from streaming.qoe import session_qoe
 
 __all__ = ["CourseVideo", "ladder_of", "video_site"]
@@ -93,16 +93,8 @@ class CourseVideo:
     @staticmethod
     def route_problems(spec: CourseVideoSpec, index: int,
                        topology: Topology) -> list[Problem]:
-        problems: list[Problem] = []
-        for j, group in enumerate(spec.clients):
-            attach = topology.groups[group].attach
-            loc = ("workloads", index, "clients", j)
-            site = video_site(topology, spec.serve, attach)
-            if site is None:
-                problems.append(Problem(loc, f'user group "{group}" reaches no MEC site'))
-                continue
-            topology.require_path(attach, site, loc, problems,
-                                  f'user group "{group}" cannot reach "{site}"')
+        problems = clients_reach(topology, spec.clients, index,
+                                 lambda attach: video_site(topology, spec.serve, attach))
         try:  # bad ABR parameters are input errors, located before anything runs
             make_abr(spec.abr.name, **abr_params(spec))
         except ValueError as exc:
@@ -183,6 +175,49 @@ class CourseVideo:
 
     # ------------------------------------------------------------------ results
 
+    def _stats(self) -> list[tuple[_Viewer, PlaybackStats]]:
+        """Each started session's metrics, playback brought up to the end of the run."""
+        now = self.ctx.engine.now
+        out: list[tuple[_Viewer, PlaybackStats]] = []
+        for viewer in self.viewers:
+            if viewer.start > now:
+                continue  # not started (e.g. before the run)
+            player = viewer.player
+            if now >= player.time:
+                player.advance(now)  # count a stall or playback up to the end of the run
+            out.append((viewer, player.stats()))
+        return out
+
+    def _qoe(self, stats: PlaybackStats) -> float:
+        qoe = self.spec.qoe
+        return session_qoe(stats, self.ladder, kind=qoe.utility, lam=qoe.switch_weight,
+                           mu=qoe.rebuffer_weight, mu_s=qoe.startup_weight).total
+
+    def _session_table(self) -> Table:
+        done = self._stats()
+        nan = math.nan
+        groups = np.array(self.groups, dtype=object)
+        sites = np.array(self.sites, dtype=object)
+        client = np.array([v.client for v, _ in done], dtype=np.int64)
+        return {
+            "workload": np.full(len(done), self.spec.name, dtype=object),
+            "group": groups[client] if len(done) else np.array([], dtype=object),
+            "user": np.array([v.user for v, _ in done], dtype=np.int64),
+            "site": sites[client] if len(done) else np.array([], dtype=object),
+            "t_start": np.array([v.start for v, _ in done], dtype=float),
+            "startup_delay_s": np.array([nan if s.startup_delay is None else s.startup_delay
+                                         for _, s in done], dtype=float),
+            "rebuffer_events": np.array([s.rebuffer_events for _, s in done], dtype=np.int64),
+            "rebuffer_time_s": np.array([s.rebuffer_time for _, s in done], dtype=float),
+            "rebuffer_ratio": np.array([s.rebuffer_ratio for _, s in done], dtype=float),
+            "average_bitrate_bps": np.array([s.average_bitrate if s.segments_downloaded
+                                             else nan for _, s in done], dtype=float),
+            "switches": np.array([s.switches for _, s in done], dtype=np.int64),
+            "qoe": np.array([self._qoe(s) if s.startup_delay is not None else nan
+                             for _, s in done], dtype=float),
+            "completed": np.array([v.player.complete for v, _ in done], dtype=bool),
+        }
+
     def tables(self) -> dict[str, Table]:
         rows = self._rows
         n = len(rows)
@@ -209,12 +244,10 @@ class CourseVideo:
             "download_time": download,
             "throughput_bps": throughput,
             "buffer_after": cols[:, 7].copy(),
-        }}
+        }, "video_sessions": self._session_table()}
 
     def summary(self, start: float, end: float) -> dict[str, dict[str, Any]]:
-        now = self.ctx.engine.now
-        qoe = self.spec.qoe
-        measured = [v for v in self.viewers if start <= v.start < end]
+        measured = [(v, s) for v, s in self._stats() if start <= v.start < end]
         delays: list[float] = []
         delay_times: list[float] = []
         ratios: list[float] = []
@@ -222,28 +255,20 @@ class CourseVideo:
         rates: list[float] = []
         events = switches = completed = 0
         stall = 0.0
-        for viewer in measured:
-            player = viewer.player
-            if viewer.start > now:
-                continue  # not started (e.g. before the run)
-            if now >= player.time:
-                player.advance(now)  # count a stall or playback up to the end of the run
-            stats = player.stats()
+        for viewer, stats in measured:
             ratios.append(stats.rebuffer_ratio)
             events += stats.rebuffer_events
             stall += stats.rebuffer_time
             switches += stats.switches
-            completed += int(player.complete)
+            completed += int(viewer.player.complete)
             if stats.segments_downloaded:
                 rates.append(stats.average_bitrate)
             if stats.startup_delay is not None:
                 delays.append(stats.startup_delay)
                 delay_times.append(viewer.start)
-                scores.append(session_qoe(
-                    stats, self.ladder, kind=qoe.utility, lam=qoe.switch_weight,
-                    mu=qoe.rebuffer_weight, mu_s=qoe.startup_weight).total)
+                scores.append(self._qoe(stats))
         section: dict[str, Any] = {
-            "sessions": len(measured),
+            "sessions": sum(start <= v.start < end for v in self.viewers),
             "completed": completed,
             "startup_delay_s": latency_summary(np.asarray(delays, dtype=float),
                                                np.asarray(delay_times, dtype=float)),

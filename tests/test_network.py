@@ -178,3 +178,61 @@ def test_explicit_route_overrides_least_latency() -> None:
     net.transfer("a", "c", 0)
     net.env.run()
     assert net.env.now == pytest.approx(0.040)
+
+
+def _star(leaves: int) -> FlowNetwork:
+    """A relay behind a 100 Mbps link to a hub with `leaves` 20 Mbps links."""
+    nodes = [{"name": n, "kind": "router"} for n in ("relay", "hub")]
+    nodes += [{"name": f"l{i}", "kind": "router"} for i in range(leaves)]
+    links = [{"a": "relay", "b": "hub", "bandwidth": "100 Mbps", "delay": "1 ms"}]
+    links += [{"a": "hub", "b": f"l{i}", "bandwidth": "20 Mbps", "delay": "2 ms"}
+              for i in range(leaves)]
+    spec = Scenario.model_validate({"name": "star", "duration": 100, "nodes": nodes,
+                                    "links": links})
+    return FlowNetwork(simpy.Environment(), Topology(spec), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("passive", [False, True])
+def test_a_fan_out_shares_the_bottleneck_and_is_solved_once_each_way(passive: bool) -> None:
+    # Ten copies of 1 MB cross the 100 Mbps link together: 10 Mbps each (the 20 Mbps
+    # leaf links are not the bottleneck), so each arrives after 0.8 s + 3 ms.
+    net = _star(10)
+    routes = [net.route_between("relay", f"l{i}") for i in range(10)]
+    arrived: dict[int, float] = {}
+    if passive:
+        ids = net.send_many(routes, 1e6, arrived.__setitem__, list(range(10)), True)
+    else:
+        ids = net.send_many(routes, 1e6, lambda i: arrived.__setitem__(i, net.env.now),
+                            list(range(10)))
+    net.env.run()
+    assert ids == list(range(10))
+    assert sorted(arrived) == list(range(10))
+    assert all(t == pytest.approx(0.003 + 1e6 / (10 * MBPS), rel=1e-12)
+               for t in arrived.values())
+    # One solve at the start; at the common end all ten leave together and nothing
+    # is left to solve.  One by one it would take a solve per start and per end.
+    assert net.solves == 1
+
+
+def test_a_fan_out_arrives_as_the_same_flows_sent_one_by_one() -> None:
+    def arrivals(mode: str) -> dict[int, float]:
+        net = _star(6)
+        routes = [net.route_between("relay", f"l{i}") for i in range(6)]
+        # A long flow already on the bottleneck makes the shares unequal over time.
+        net.send(net.route_between("relay", "l0"), 3e6, lambda _: None, None)
+        got: dict[int, float] = {}
+
+        def arrived(i: int) -> None:
+            got[i] = net.env.now
+
+        if mode == "many":
+            net.send_many(routes, 5e5, arrived, list(range(6)))
+        else:
+            for i, route in enumerate(routes):
+                net.send(route, 5e5, arrived, i)
+        net.env.run()
+        return got
+
+    sizes = {mode: arrivals(mode) for mode in ("many", "one")}
+    for i in range(6):
+        assert sizes["many"][i] == pytest.approx(sizes["one"][i], rel=1e-9)

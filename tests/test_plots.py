@@ -48,9 +48,11 @@ def synthetic(latency_s: np.ndarray, workloads: np.ndarray) -> RunOutput:
 
 def test_write_plots_gives_pngs(output: RunOutput, tmp_path: Path) -> None:
     paths = write_plots(output, tmp_path / "plots")
-    # The default scenario has cells, so the radio plots come too.
+    # The default scenario has cells and streams, so the radio and stream plots come too.
     assert [p.name for p in paths] == ["latency_cdf.png", "link_utilisation.png",
-                                       "site_queues.png", "sinr_map.png", "cell_load.png"]
+                                       "site_queues.png", "sinr_map.png", "cell_load.png",
+                                       "playback.png", "qoe.png", "frame_latency_cdf.png",
+                                       "deadline_misses.png"]
     for path in paths:
         data = path.read_bytes()
         assert data.startswith(PNG_SIGNATURE)

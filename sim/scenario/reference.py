@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from sim.scenario.quantities import QuantityInfo
-from sim.scenario.schema import Name, Scenario
+from sim.scenario.schema import Scenario
+from sim.scenario.spec_base import Name
 from sim.scenario.typetree import (
     DictNode,
     FieldEntry,

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from sim.scenario.problems import Loc, Problem, did_you_mean
 from sim.scenario.schema import (
     CloudNode,
-    CourseVideoSpec,
     MecNode,
     Node,
     RequestResponseSpec,
     Scenario,
     UserGroup,
 )
+from sim.scenario.stream_schema import CourseVideoSpec, LiveClassSpec, VrLessonSpec
 
 __all__ = ["NEAREST_MEC", "THE_CLOUD", "check_references"]
 
@@ -184,12 +184,9 @@ class _Checker:
                     loc, f"{_q(client)} is not a user group (it is a {_kind(self.nodes[client])})"
                 )
 
-    def check_video(self, i: int, workload: CourseVideoSpec) -> None:
-        """A video is served from storage: any mec or cloud node, compute or not."""
-        self.check_clients(i, workload.clients)
-        loc: Loc = ("workloads", i, "serve")
+    def check_store(self, loc: Loc, name: str, role: str) -> None:
+        """Stored or relayed media: any mec or cloud node, compute or not."""
         stores = [n for n, x in self.nodes.items() if isinstance(x, MecNode | CloudNode)]
-        name = workload.serve
         if name == NEAREST_MEC:
             if not any(isinstance(self.nodes[n], MecNode) for n in stores):
                 self.add(loc, f"{_q(NEAREST_MEC)} needs at least one mec node")
@@ -200,24 +197,55 @@ class _Checker:
                               f"found {len(clouds) or 'no'}")
         elif self.is_node(loc, name, [*stores, NEAREST_MEC, THE_CLOUD]) and name not in stores:
             self.add(loc, f"{_q(name)} is a {_kind(self.nodes[name])} node; "
-                          "serve needs a mec or cloud node")
+                          f"{role} needs a mec or cloud node")
 
-    def check_workload(self, i: int, workload: RequestResponseSpec | CourseVideoSpec) -> None:
-        if isinstance(workload, CourseVideoSpec):
-            self.check_video(i, workload)
+    def check_compute(self, i: int, serve: str, job: str, job_loc: Loc) -> list[str] | None:
+        """The sites `serve` can mean that run `job`, or None after reporting why none."""
+        served = self.resolve_site(("workloads", i, "serve"), serve, "serve")
+        if served is not None and serve == NEAREST_MEC:
+            # Only the MEC sites that run the job kind compete for "nearest".
+            offering = [s for s in served if job in self._service(s)]
+            if not offering:
+                self.add(job_loc, f"no mec site has a service time for job kind {_q(job)}")
+            return offering
+        if served is not None:
+            self.check_service(job_loc, served, job)
+        return served
+
+    def check_live(self, i: int, workload: LiveClassSpec) -> None:
+        groups = [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
+        loc: Loc = ("workloads", i, "teacher")
+        if self.is_node(loc, workload.teacher, groups) and workload.teacher not in groups:
+            self.add(loc, f"{_q(workload.teacher)} is not a user group "
+                          f"(it is a {_kind(self.nodes[workload.teacher])})")
+        students = workload.students
+        for j, group in enumerate(students):
+            sloc: Loc = ("workloads", i, "students", j)
+            if self.is_node(sloc, group, groups) and group not in groups:
+                self.add(sloc, f"{_q(group)} is not a user group "
+                               f"(it is a {_kind(self.nodes[group])})")
+            elif group == workload.teacher:
+                self.add(sloc, f"{_q(group)} is the teacher's group; students watch the "
+                               "teacher from groups of their own")
+        self.check_store(("workloads", i, "relay"), workload.relay, "relay")
+
+    def check_workload(self, i: int, workload: RequestResponseSpec | CourseVideoSpec
+                       | VrLessonSpec | LiveClassSpec) -> None:
+        if isinstance(workload, LiveClassSpec):
+            self.check_live(i, workload)
             return
         self.check_clients(i, workload.clients)
+        if isinstance(workload, CourseVideoSpec):
+            self.check_store(("workloads", i, "serve"), workload.serve, "serve")
+            return
+        if isinstance(workload, VrLessonSpec):
+            if workload.mode == "video360":
+                self.check_store(("workloads", i, "serve"), workload.serve, "serve")
+            else:
+                self.check_compute(i, workload.serve, workload.job, ("workloads", i, "job"))
+            return
         job_loc: Loc = ("workloads", i, "job" if workload.job is not None else "name")
-        served = self.resolve_site(("workloads", i, "serve"), workload.serve, "serve")
-        if served is not None and workload.serve == NEAREST_MEC:
-            # Only the MEC sites that run the job kind compete for "nearest".
-            offering = [s for s in served if workload.job_kind in self._service(s)]
-            if not offering:
-                self.add(job_loc, f"no mec site has a service time for job kind "
-                                  f"{_q(workload.job_kind)}")
-            served = offering
-        elif served is not None:
-            self.check_service(job_loc, served, workload.job_kind)
+        served = self.check_compute(i, workload.serve, workload.job_kind, job_loc)
         forwarding = workload.forward_fraction > 0
         if forwarding or workload.forward_to != THE_CLOUD:
             target = self.resolve_site(

@@ -14,10 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
     model_validator,
 )
@@ -33,18 +31,12 @@ from sim.scenario.quantities import (
     Size,
 )
 from sim.scenario.radio_schema import RadioSpec, UeRadioSpec
-
-Name = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)
-]
-"""Identifier of a node, workload or job kind: a letter, then letters, digits, _ or -."""
-
-
-class Spec(BaseModel):
-    """Base of every scenario object: immutable, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from sim.scenario.spec_base import Name, Spec
+from sim.scenario.stream_schema import (
+    CourseVideoSpec,
+    LiveClassSpec,
+    VrLessonSpec,
+)
 
 # --------------------------------------------------------------------------- links
 
@@ -337,73 +329,10 @@ class RequestResponseSpec(Spec):
         return self.job or self.name
 
 
-class AbrSpec(Spec):
-    """The adaptive-bitrate policy of every session of a video workload."""
-
-    name: Literal["throughput", "bba", "bola", "fixed"] = Field(
-        "throughput", description="throughput (rate-based), bba (buffer-based BBA-0), "
-        "bola (BOLA-BASIC) or fixed (one level).")
-    params: dict[str, float | int | bool] = Field(
-        default_factory=dict,
-        description="Keyword parameters of the policy, e.g. {safety: 0.9, window: 5} for "
-        "throughput, {reservoir: 10, cushion: 15} for bba, {gamma_p: 5} for bola "
-        "(buffer_capacity defaults to max_buffer), {level: 3} for fixed; plain SI numbers.")
-
-
-class QoeSpec(Spec):
-    """Weights of the linear QoE of Yin et al. (SIGCOMM 2015) reported per session."""
-
-    utility: Literal["linear", "log"] = Field(
-        "linear", description="q(R): R in Mbit/s (linear) or ln(R / R_min) (log).")
-    switch_weight: float = Field(1.0, ge=0, description="lambda: weight of quality switches.")
-    rebuffer_weight: float | None = Field(
-        None, ge=0, description="mu: penalty per second of stall; default q(R_max).")
-    startup_weight: float | None = Field(
-        None, ge=0, description="mu_s: penalty per second of startup delay; default q(R_max).")
-
-
-class CourseVideoSpec(Spec):
-    """Video on demand: each user watches one course video with adaptive bitrate.
-
-    Each user of `clients` starts one session at a time drawn uniformly from
-    [start, start + start_spread] and fetches `segments` segments one after another
-    from the serving site, which serves them from storage (no compute job).
-    """
-
-    kind: Literal["course_video"]
-    name: Name = Field(description="Workload name; the label in results.")
-    clients: list[Name] = Field(min_length=1, description="User groups that watch the video.")
-    serve: Name = Field(
-        "nearest_mec",
-        description='"nearest_mec" (least latency MEC site), "cloud", or a node name.',
-    )
-    start: Duration = Field(0.0, description="Earliest session start.")
-    start_spread: Duration = Field(
-        0.0, description="Sessions start uniformly in [start, start + start_spread].")
-    segments: int = Field(ge=1, description="Segments per session (the video's length).")
-    segment_duration: PositiveDuration = Field(2.0, description="Media time per segment.")
-    ladder: list[PositiveRate] | None = Field(
-        None, min_length=1, description="Bitrates of the quality levels, ascending, e.g. "
-        '["1 Mbps", "3 Mbps"]; default: the 240p..2160p HLS ladder (145 kbps..16.8 Mbps).')
-    abr: AbrSpec = Field(default_factory=AbrSpec, description="Adaptive-bitrate policy.")
-    startup_threshold: Duration | None = Field(
-        None, description="Media buffered before playback starts; default one segment.")
-    max_buffer: PositiveDuration = Field(30.0, description="Playback buffer capacity.")
-    request_size: Size = Field(500.0, description="Bytes of each segment request.")
-    qoe: QoeSpec = Field(default_factory=QoeSpec, description="QoE weights.")
-
-    @model_validator(mode="after")
-    def _ascending(self) -> CourseVideoSpec:
-        if self.ladder is not None and any(b <= a for a, b in zip(
-                self.ladder, self.ladder[1:], strict=False)):
-            raise ValueError("ladder bitrates must be strictly ascending")
-        if self.max_buffer < self.segment_duration:
-            raise ValueError(f"max_buffer ({self.max_buffer:g} s) must hold one segment "
-                             f"({self.segment_duration:g} s)")
-        return self
-
-
-Workload = Annotated[RequestResponseSpec | CourseVideoSpec, Field(discriminator="kind")]
+Workload = Annotated[
+    RequestResponseSpec | CourseVideoSpec | VrLessonSpec | LiveClassSpec,
+    Field(discriminator="kind"),
+]
 
 # ----------------------------------------------------------------------------- QoS
 

@@ -63,7 +63,7 @@ _DURATION_UNITS: Final[Mapping[str, float]] = {
 }
 _FREQUENCY_UNITS: Final[Mapping[str, float]] = {
     "Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9,
-    "/s": 1.0, "1/s": 1.0, "per s": 1.0, "/min": 1 / 60, "/h": 1 / 3600,
+    "/s": 1.0, "1/s": 1.0, "per s": 1.0, "fps": 1.0, "/min": 1 / 60, "/h": 1 / 3600,
 }
 _FRACTION_UNITS: Final[Mapping[str, float]] = {"%": 0.01}
 _LENGTH_UNITS: Final[Mapping[str, float]] = {"m": 1.0, "km": 1e3, "cm": 1e-2}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.scenario.problems import Loc, Problem, did_you_mean
-from sim.scenario.schema import Name
+from sim.scenario.spec_base import Name
 from sim.scenario.typetree import (
     DictNode,
     ListNode,

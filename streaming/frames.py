@@ -1,0 +1,224 @@
+"""Frames of real-time streams: sizes, per-frame records and their summary.
+
+Shared by the VR lessons (:mod:`streaming.vr`), the live classes
+(:mod:`streaming.live`) and the live mode, which writes real frames in the same
+``frames`` schema (:data:`FRAME_COLUMNS`) so that simulated and measured runs load,
+summarise and plot alike.
+
+Frame sizes follow the encoder's group of pictures: frame k is a key frame when
+``k % gop == 0``; a key frame is `key_ratio` times a delta frame; and a GOP
+carries ``gop * bitrate / frame_rate / 8`` bytes, so the mean rate is the bitrate.
+
+Losses: a frame of n packets crosses a route that delivers each packet with
+probability q (:attr:`sim.topology.Path.delivery`); real-time video does not wait
+for retransmissions, so the frame arrives whole with probability q**n.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.stats import latency_summary
+from sim.workload import Table
+
+__all__ = ["FRAME_COLUMNS", "FrameLog", "FrameLoss", "FrameSizer", "arrival_probability",
+           "exposure", "frame_summary"]
+
+FRAME_COLUMNS: dict[str, str] = {
+    "workload": "workload name",
+    "kind": "vr_rendered, vr_video360 or live",
+    "group": "receiver's user group",
+    "user": "receiver's index in its group",
+    "site": "rendering, streaming or relay site",
+    "frame": "frame number of the stream (from 0)",
+    "key": "key frame (else delta frame)",
+    "bytes": "encoded frame size, B",
+    "t_capture": "pose sample (rendered VR), send at the site (360 video) or camera "
+                 "capture (live), s",
+    "t_display": "shown on the receiver's display, s; NaN if lost or still in flight",
+    "latency_s": "t_display - t_capture: motion-to-photon (VR) or glass-to-glass (live), s",
+    "deadline_s": "latency budget of the frame, s",
+    "missed": "lost, or later than the deadline (in flight past it at the end counts too)",
+    "lost": "never displayed: a packet lost, or later than the receiver waits",
+    "uplink_flow": "network flow that carried the pose (VR) or frame (live) up; -1 if none",
+    "downlink_flow": "network flow that carried the frame down to this receiver; -1 if none",
+}
+"""The ``frames`` table: one row per frame per receiver, and what each column means."""
+
+# Positions in a frame record (a list of floats while in flight).
+(RECEIVER, USER, SITE, FRAME, KEY, BYTES, T_CAPTURE, T_DISPLAY, LOST, UP_FLOW,
+ DOWN_FLOW) = range(11)
+WIDTH = 11
+
+
+@dataclass(frozen=True)
+class FrameSizer:
+    """Encoded size of each frame of a stream."""
+
+    bitrate: float
+    frame_rate: float
+    gop: int
+    key_ratio: float
+
+    @property
+    def delta_bytes(self) -> float:
+        gop_bytes = self.gop * self.bitrate / self.frame_rate / 8.0
+        return gop_bytes / (self.key_ratio + self.gop - 1)
+
+    @property
+    def key_bytes(self) -> float:
+        return self.key_ratio * self.delta_bytes
+
+    def size(self, frame: int) -> float:
+        return self.key_bytes if frame % self.gop == 0 else self.delta_bytes
+
+
+def arrival_probability(delivery: float, size: float, packet_size: float) -> float:
+    """Probability that all packets of a frame of `size` bytes arrive."""
+    return delivery ** max(1, math.ceil(size / packet_size))
+
+
+class FrameLoss:
+    """Draws whether a frame is lost on a route, from one workload's random stream."""
+
+    def __init__(self, rng: np.random.Generator, packet_size: float) -> None:
+        self.rng = rng
+        self.packet_size = packet_size
+        self._draws: list[float] = []
+        self._next = 0
+
+    def lost(self, delivery: float, size: float) -> bool:
+        """True with probability 1 - P(every packet arrives); no draw on lossless routes."""
+        if delivery >= 1.0:
+            return False
+        i = self._next
+        if i == len(self._draws):
+            self._draws = self.rng.random(4096).tolist()  # drawn in blocks: cheaper
+            i = 0
+        self._next = i + 1
+        return self._draws[i] >= arrival_probability(delivery, size, self.packet_size)
+
+
+class FrameLog:
+    """Frame records of one workload, as flat floats until the table is built."""
+
+    def __init__(self, name: str, kind: str, groups: list[str], sites: list[str],
+                 deadline: float) -> None:
+        self.name = name
+        self.kind = kind
+        self.groups = groups
+        self.sites = sites
+        self.deadline = deadline
+        self.done = array("d")
+        self.inflight: dict[int, list[float]] = {}
+        self._cols: dict[str, np.ndarray] | None = None
+
+    def count(self) -> int:
+        """Records so far, finished or in flight."""
+        return len(self.done) // WIDTH + len(self.inflight)
+
+    def rows(self) -> np.ndarray:
+        """Every record as a row of WIDTH numbers (finished ones, then those in flight)."""
+        return np.concatenate([
+            np.frombuffer(self.done, dtype=float).reshape(-1, WIDTH),
+            np.array(list(self.inflight.values()), dtype=float).reshape(-1, WIDTH)])
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every record (finished and in flight) as columns, by capture time and receiver."""
+        n = self.count()
+        if self._cols is not None and len(self._cols["t_capture"]) == n:
+            return self._cols
+        rows = self.rows()
+        order = np.lexsort((rows[:, USER], rows[:, RECEIVER], rows[:, FRAME], rows[:, T_CAPTURE]))
+        rows = rows[order]
+        self._cols = {
+            "receiver": rows[:, RECEIVER].astype(np.int64),
+            "user": rows[:, USER].astype(np.int64),
+            "site": rows[:, SITE].astype(np.int64),
+            "frame": rows[:, FRAME].astype(np.int64),
+            "key": rows[:, KEY] != 0,
+            "bytes": rows[:, BYTES].copy(),
+            "t_capture": rows[:, T_CAPTURE].copy(),
+            "t_display": rows[:, T_DISPLAY].copy(),
+            "lost": rows[:, LOST] != 0,
+            "uplink_flow": rows[:, UP_FLOW].astype(np.int64),
+            "downlink_flow": rows[:, DOWN_FLOW].astype(np.int64),
+        }
+        return self._cols
+
+    def table(self, now: float) -> Table:
+        cols = self.columns()
+        n = len(cols["t_capture"])
+        groups = np.array(self.groups, dtype=object)
+        sites = np.array(self.sites, dtype=object)
+        latency = cols["t_display"] - cols["t_capture"]
+        return {
+            "workload": np.full(n, self.name, dtype=object),
+            "kind": np.full(n, self.kind, dtype=object),
+            "group": groups[cols["receiver"]] if n else np.array([], dtype=object),
+            "user": cols["user"],
+            "site": sites[cols["site"]] if n else np.array([], dtype=object),
+            "frame": cols["frame"],
+            "key": cols["key"],
+            "bytes": cols["bytes"],
+            "t_capture": cols["t_capture"],
+            "t_display": cols["t_display"],
+            "latency_s": latency,
+            "deadline_s": np.full(n, self.deadline),
+            "missed": missed(cols, self.deadline, now),
+            "lost": cols["lost"],
+            "uplink_flow": cols["uplink_flow"],
+            "downlink_flow": cols["downlink_flow"],
+        }
+
+
+def missed(cols: dict[str, np.ndarray], deadline: float, now: float) -> np.ndarray:
+    """Frames lost, late, or still in flight after their deadline passed."""
+    latency = cols["t_display"] - cols["t_capture"]
+    with np.errstate(invalid="ignore"):
+        late = latency > deadline
+    overdue = np.isnan(cols["t_display"]) & (cols["t_capture"] + deadline <= now)
+    return np.asarray(cols["lost"] | late | overdue)
+
+
+def frame_summary(log: FrameLog, start: float, end: float, now: float,
+                  exposure: float, receivers: int) -> dict[str, Any]:
+    """Summary of the frames captured in [start, end).
+
+    `exposure` is the receiver-seconds of sessions inside the window, the
+    denominator of the effective frame rate and the received bitrate.  A frame
+    still in flight whose deadline has not passed at the end of the run is
+    neither counted nor missed: its fate is unknown.
+    """
+    cols = log.columns()
+    t = cols["t_capture"]
+    shown = ~np.isnan(cols["t_display"])
+    window = (t >= start) & (t < end)
+    miss = missed(cols, log.deadline, now)
+    known = window & (shown | cols["lost"] | miss)
+    latency = cols["t_display"] - t
+    on_time = known & shown & ~miss
+    displayed = known & shown
+    frames = int(known.sum())
+    return {
+        "receivers": receivers,
+        "frames": frames,
+        "displayed": int(displayed.sum()),
+        "lost_ratio": float(cols["lost"][known].mean()) if frames else None,
+        "deadline_miss_ratio": float(miss[known].mean()) if frames else None,
+        "latency_s": latency_summary(latency[displayed], t[displayed]),
+        "effective_frame_rate": float(on_time.sum() / exposure) if exposure > 0 else None,
+        "received_bitrate_bps": float(8.0 * cols["bytes"][displayed].sum() / exposure)
+        if exposure > 0 else None,
+    }
+
+
+def exposure(starts: np.ndarray, ends: np.ndarray, start: float, end: float) -> float:
+    """Receiver-seconds of sessions [starts, ends) inside the window [start, end)."""
+    overlap = np.minimum(ends, end) - np.maximum(starts, start)
+    return float(np.clip(overlap, 0.0, None).sum())
