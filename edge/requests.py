@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.placement import Candidate, candidate_sites, make_placement, placed_routes
 from sim.arrivals import ArrivalStream, make_arrivals
 from sim.engine import Wake
 from sim.network import Route
@@ -38,8 +39,8 @@ from sim.workload import WORKLOADS, RunContext, Table
 __all__ = ["RequestResponse"]
 
 # Positions in a request record (a plain list of numbers, cheap to create and update).
-_ID, _CLIENT, _USER, _SITE, _FWD, _SEND, _ARRIVE, _START, _END, _DONE = range(10)
-_WIDTH = 10
+_ID, _CLIENT, _USER, _SITE, _FWD, _SEND, _ARRIVE, _START, _END, _DONE, _REJECTED = range(11)
+_WIDTH = 11
 
 
 class _Client:
@@ -55,6 +56,13 @@ class _Client:
         self.stream = stream
         self.fwd_down: list[Route] = []
         self.site_index = 0
+        self.down_by_site: dict[int, list[Route]] = {}
+        """Response routes per site index (the serving site, forward site, candidates)."""
+        self.names: list[str] = [site]
+        """Candidate sites, nearest first (placement), or just the serving site."""
+        self.candidates: list[Candidate] = []
+        self.up_by_candidate: list[list[Route]] = []
+        self.candidate_index: list[int] = []
         self.next_user = 0
         """The user whose request is the next arrival of this group."""
 
@@ -88,9 +96,13 @@ class RequestResponse:
             self.forward_site = _resolve_site(ctx, spec.forward_to, None, self.kind)
         self.clients: list[_Client] = []
         self._fwd_route: dict[str, Route] = {}
+        self.policy = None if spec.placement is None else make_placement(spec.placement)
         for i, group in enumerate(spec.clients):
             attach = topo.groups[group].attach
-            site = _resolve_site(ctx, spec.serve, attach, self.kind)
+            names = None if spec.placement is None else candidate_sites(
+                topo, spec.placement.sites, attach, self.kind)
+            site = _resolve_site(ctx, spec.serve, attach, self.kind) if names is None \
+                else names[0]
             paths = topo.user_paths(group, site)
             if paths is None:  # checked when the run was prepared
                 raise RuntimeError(f"no route from {group} to {site}")
@@ -105,15 +117,33 @@ class RequestResponse:
                     raise RuntimeError(f"no route from {group} to {self.forward_site}")
                 client.fwd_down = [self.net.route(p) for p in fwd[1]]
                 self._fwd_route[site] = self.net.route_between(site, self.forward_site)
+            if names is not None:
+                client.names = names
             self.clients.append(client)
-        self.sites: list[str] = sorted({c.site for c in self.clients}
+        self.sites: list[str] = sorted({n for c in self.clients for n in c.names}
                                        | ({self.forward_site} if self.forward_site else set()))
         index = {name: i for i, name in enumerate(self.sites)}
         for client in self.clients:
             client.site_index = index[client.site]
+            client.down_by_site[client.site_index] = client.down
+            if self.forward_site is not None:
+                client.down_by_site[index[self.forward_site]] = client.fwd_down
+            if self.policy is not None:
+                self._add_candidates(client, index)
         self._site_objs = [ctx.sites[name] for name in self.sites]
         self._fwd_index = -1 if self.forward_site is None else index[self.forward_site]
         self._fwd_routes = {index[site]: route for site, route in self._fwd_route.items()}
+
+    def _add_candidates(self, client: _Client, index: dict[str, int]) -> None:
+        """Routes to every candidate site of a placed workload, and its latency model."""
+        spec = self.spec
+        placed = placed_routes(self.ctx, client.group, client.names, self.kind,
+                               spec.request_size, spec.response_size)
+        client.candidates = placed.candidates
+        client.up_by_candidate = placed.up
+        client.candidate_index = [index[name] for name in client.names]
+        for name, down in zip(client.names, placed.down, strict=True):
+            client.down_by_site[index[name]] = down
 
     # ---------------------------------------------------------------- the chain
 
@@ -131,9 +161,16 @@ class RequestResponse:
         rid = self._next_id
         self._next_id = rid + 1
         nan = math.nan
-        rec = [rid, client.index, user, client.site_index, 0, now, nan, nan, nan, nan]
+        site, up = client.site_index, client.up
+        if self.policy is not None:
+            chosen = self.policy.choose(client.candidates)
+            if chosen is None:  # admission control turned it away
+                self._done.extend((rid, client.index, user, -1, 0, now, nan, nan, nan, nan, 1))
+                return
+            site, up = client.candidate_index[chosen], client.up_by_candidate[chosen]
+        rec = [rid, client.index, user, site, 0, now, nan, nan, nan, nan, 0]
         self._inflight[rid] = rec
-        self.net.send(client.up[user], self.spec.request_size, self._at_site, rec)
+        self.net.send(up[user], self.spec.request_size, self._at_site, rec)
 
     def _at_site(self, rec: list[Any]) -> None:
         if self._forward > 0.0:
@@ -158,8 +195,7 @@ class RequestResponse:
     def _served(self, rec: list[Any], start: float) -> None:
         rec[_START] = start
         rec[_END] = self.env._now
-        client = self.clients[rec[_CLIENT]]
-        route = client.fwd_down[rec[_USER]] if rec[_FWD] else client.down[rec[_USER]]
+        route = self.clients[rec[_CLIENT]].down_by_site[rec[_SITE]][rec[_USER]]
         self.net.send(route, self.spec.response_size, self._responded, rec, True)  # passive
 
     def _responded(self, rec: list[Any], t: float) -> None:
@@ -183,6 +219,7 @@ class RequestResponse:
             "user": rows[:, _USER].astype(np.int64),
             "site": rows[:, _SITE].astype(np.int32),
             "forwarded": rows[:, _FWD] != 0,
+            "rejected": rows[:, _REJECTED] != 0,
             "t_send": rows[:, _SEND].copy(),
             "t_arrive": rows[:, _ARRIVE].copy(),
             "t_start": rows[:, _START].copy(),
@@ -202,8 +239,10 @@ class RequestResponse:
             "workload": np.full(n, self.spec.name, dtype=object),
             "group": groups[cols["group"]] if n else np.array([], dtype=object),
             "user": cols["user"],
-            "site": sites[cols["site"]] if n else np.array([], dtype=object),
+            "site": np.where(cols["rejected"], None, sites[cols["site"]])
+            if n else np.array([], dtype=object),
             "forwarded": cols["forwarded"],
+            "rejected": cols["rejected"],
             "t_send": cols["t_send"],
             "t_arrive": cols["t_arrive"],
             "t_start": cols["t_start"],
@@ -217,6 +256,7 @@ class RequestResponse:
     def summary(self, start: float, end: float) -> dict[str, dict[str, Any]]:
         cols = self._columns()
         sent = (cols["t_send"] >= start) & (cols["t_send"] < end)
+        rejected = sent & cols["rejected"]
         done = sent & ~np.isnan(cols["t_response"])
         t_send = cols["t_send"][done]
         latency = cols["t_response"][done] - t_send
@@ -225,7 +265,8 @@ class RequestResponse:
         section: dict[str, Any] = {
             "sent": int(sent.sum()),
             "completed": int(done.sum()),
-            "incomplete": int(sent.sum() - done.sum()),
+            "incomplete": int(sent.sum() - done.sum() - rejected.sum()),
+            "rejected": int(rejected.sum()),
             "forwarded": int((sent & cols["forwarded"]).sum()),
             "throughput_per_s": float(done.sum() / span) if span > 0 else 0.0,
             "latency_s": latency_summary(latency, t_send),
@@ -251,6 +292,14 @@ def route_problems(spec: RequestResponseSpec, index: int, topology: Topology) ->
     """Every client group must reach its serving site and back (and the forward site)."""
     problems: list[Problem] = []
     kind = spec.job_kind
+    if spec.placement is not None:
+        for j, group in enumerate(spec.clients):
+            if not candidate_sites(topology, spec.placement.sites,
+                                   topology.groups[group].attach, kind):
+                problems.append(Problem(("workloads", index, "clients", j),
+                                        f'user group "{group}" reaches no site running '
+                                        f'job kind "{kind}"'))
+        return problems
     for j, group in enumerate(spec.clients):
         attach = topology.groups[group].attach
         loc = ("workloads", index, "clients", j)

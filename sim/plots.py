@@ -34,6 +34,8 @@ __all__ = [
     "MAX_SERIES",
     "latency_cdf",
     "link_utilisation",
+    "new_figure",
+    "no_data",
     "site_queues",
     "write_plots",
 ]
@@ -48,13 +50,15 @@ _PNG_METADATA: dict[str, str | None] = {"Software": None}
 """Drop the matplotlib version from the PNG, so output depends on the data only."""
 
 
-def _figure() -> tuple[Figure, Axes]:
+def new_figure() -> tuple[Figure, Axes]:
+    """A figure of the standard size on its own Agg canvas, and its one axes."""
     fig = Figure(figsize=_SIZE, layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself to the figure
     return fig, fig.add_subplot()
 
 
-def _no_data(ax: Axes, what: str) -> None:
+def no_data(ax: Axes, what: str) -> None:
+    """Say in the plot that the run has nothing to draw."""
     ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center",
             transform=ax.transAxes, color="grey")
     ax.set_xticks([])
@@ -89,7 +93,7 @@ def _cdf_points(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArr
 
 def latency_cdf(output: RunOutput) -> Figure:
     """Distribution of request latency, one line per workload class."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     ax.set_title(f"{output.scenario.name}: request latency")
     table = output.tables.get("requests")
     lines = 0
@@ -110,7 +114,7 @@ def latency_cdf(output: RunOutput) -> Figure:
                 low, high = min(low, float(positive[0])), max(high, float(x[-1]))
             lines += 1
     if lines == 0:
-        _no_data(ax, "completed requests")
+        no_data(ax, "completed requests")
         return fig
     if high > 0 and high / low > 100:
         ax.set_xscale("log")
@@ -144,12 +148,12 @@ def _series_title(base: str, shown: int, total: int, what: str) -> str:
 
 def link_utilisation(output: RunOutput) -> Figure:
     """Utilisation over time of the busiest links and access groups."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     table = output.tables.get("link_series")
     name = output.scenario.name
     if table is None or len(table["t"]) == 0:
         ax.set_title(f"{name}: link utilisation")
-        _no_data(ax, "links")
+        no_data(ax, "links")
         return fig
     shown, total = _busiest(table, "link", "utilisation", MAX_SERIES)
     t = np.asarray(table["t"], dtype=float)
@@ -171,12 +175,12 @@ def link_utilisation(output: RunOutput) -> Figure:
 
 def site_queues(output: RunOutput) -> Figure:
     """Queue length sampled over time at the sites with the longest mean queue."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     table = output.tables.get("site_series")
     name = output.scenario.name
     if table is None or len(table["t"]) == 0:
         ax.set_title(f"{name}: site queues")
-        _no_data(ax, "compute sites")
+        no_data(ax, "compute sites")
         return fig
     shown, total = _busiest(table, "site", "queue", MAX_SERIES)
     t = np.asarray(table["t"], dtype=float)
@@ -216,9 +220,11 @@ def write_plots(output: RunOutput, directory: Path) -> list[Path]:
         from sim.plots_radio import RADIO_PLOTS
 
         builders.update(RADIO_PLOTS)
+    from sim.plots_edge import EDGE_PLOTS
     from sim.plots_streams import STREAM_PLOTS
 
-    builders.update({stem: build for stem, (table, build) in STREAM_PLOTS.items()
+    builders.update({stem: build for stem, (table, build) in {**STREAM_PLOTS,
+                                                              **EDGE_PLOTS}.items()
                      if table in output.tables})
     for stem, build in builders.items():
         fig = build(output)

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sim.plots import CDF_POINTS, groups_of
+from sim.plots import CDF_POINTS, groups_of, no_data
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,20 +39,13 @@ def _figure(rows: int = 1) -> tuple[Figure, list[Axes]]:
     return fig, list(axes)
 
 
-def _no_data(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center",
-            transform=ax.transAxes, color="grey")
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def playback_figure(tables: Tables, title: str) -> Figure:
     """Buffer level and bitrate over time for a few sampled video sessions."""
     fig, (buf_ax, rate_ax) = _figure(2)
     buf_ax.set_title(f"{title}: playback of {SAMPLED_SESSIONS} sampled sessions")
     seg = tables.get("segments")
     if seg is None or len(seg["t_done"]) == 0:
-        _no_data(buf_ax, "video segments")
+        no_data(buf_ax, "video segments")
         return fig
     keys = [f"{w}/{g}[{u}]" for w, g, u in zip(seg["workload"], seg["group"], seg["user"],
                                               strict=True)]
@@ -94,7 +87,7 @@ def qoe_figure(tables: Tables, title: str) -> Figure:
             ax.plot(values, y, drawstyle="steps-post", label=f"{label} (n={len(values)})")
             lines += 1
     if lines == 0:
-        _no_data(ax, "video sessions")
+        no_data(ax, "video sessions")
         return fig
     ax.set_xlabel("QoE score of a session")
     ax.set_ylabel("fraction of sessions ≤ score")
@@ -133,7 +126,7 @@ def frame_latency_figure(tables: Tables, title: str, warmup: float = 0.0) -> Fig
                        linewidth=1)
             lines += 1
     if lines == 0:
-        _no_data(ax, "displayed frames")
+        no_data(ax, "displayed frames")
         return fig
     ax.set_xlabel("latency (ms); dashed: the workload's deadline")
     ax.set_ylabel("fraction of frames ≤ latency")
@@ -149,7 +142,7 @@ def deadline_miss_figure(tables: Tables, title: str, warmup: float = 0.0) -> Fig
     ax.set_title(f"{title}: frames that missed their deadline, per site")
     frames = tables.get("frames")
     if frames is None or len(frames["frame"]) == 0:
-        _no_data(ax, "frames")
+        no_data(ax, "frames")
         return fig
     counted = np.asarray(frames["t_capture"], dtype=float) >= warmup
     missed = np.asarray(frames["missed"], dtype=bool)

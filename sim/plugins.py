@@ -11,7 +11,8 @@ import importlib
 
 __all__ = ["BUILTIN_MODULES", "load_builtin_plugins"]
 
-BUILTIN_MODULES = ("edge.requests", "streaming.vod", "streaming.vr", "streaming.live")
+BUILTIN_MODULES = ("edge.requests", "edge.learning", "streaming.vod", "streaming.vr",
+                   "streaming.live")
 
 
 def load_builtin_plugins() -> None:

@@ -59,7 +59,9 @@ _PARSERS: Mapping[Kind, Callable[[object], float]] = {
 }
 _COUNTS = frozenset({"count", "sent", "completed", "incomplete", "forwarded", "jobs",
                      "frames", "displayed", "receivers", "frames_sent", "uplink_flows",
-                     "downlink_flows", "sessions", "switches", "rebuffer_events"})
+                     "downlink_flows", "sessions", "switches", "rebuffer_events",
+                     "learners", "recommendations", "rejected", "segment_requests",
+                     "prefetched"})
 """Leaf names that count things: dimensionless even under a ``latency_s`` section."""
 
 
@@ -396,6 +398,22 @@ def _frames(summary: Mapping[str, Any]) -> Table:
     return table
 
 
+def _learning(summary: Mapping[str, Any]) -> Table:
+    table = Table(title="learners: recommendations and MEC caches", title_justify="left")
+    for name in ("workload", "asks", "p95", "network", "queue", "inference", "hit ratio",
+                 "backhaul"):
+        table.add_column(name, justify="left" if name == "workload" else "right")
+    for name, sec in summary.get("learning", {}).items():
+        table.add_row(name, str(sec.get("recommendations", "-")),
+                      _ms(_get(sec, "latency_s", "p95")) + " ms",
+                      _ms(_get(sec, "network_s_mean")) + " ms",
+                      _ms(_get(sec, "queue_s_mean")) + " ms",
+                      _ms(_get(sec, "inference_s_mean")) + " ms",
+                      _pct(_get(sec, "hit_ratio")),
+                      format_quantity(sec.get("backhaul_bytes") or 0.0, "size"))
+    return table
+
+
 def _cells(radio: Mapping[str, Any], top: int) -> Table:
     cells = sorted(radio.get("per_cell", {}).items(), key=lambda kv: -(kv[1].get("load") or 0))
     shown = f"{top} busiest of {len(cells)} " if len(cells) > top else ""
@@ -424,6 +442,8 @@ def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
         grid.add_row(_sessions(summary))
     if summary.get("frames"):
         grid.add_row(_frames(summary))
+    if summary.get("learning"):
+        grid.add_row(_learning(summary))
     grid.add_row(_sites(summary))
     if summary.get("radio"):
         grid.add_row(_cells(summary["radio"], top_links))

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.placement import storage_site as video_site
 from sim.engine import Wake
 from sim.network import Route
 from sim.scenario.problems import Problem
@@ -43,7 +44,6 @@ from streaming.frames import (
     exposure,
     frame_summary,
 )
-from streaming.vod import video_site
 
 __all__ = ["DECREASE", "HOLD", "INCREASE", "OVERUSE", "UNDERUSE", "LiveClass"]
 

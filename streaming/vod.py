@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.placement import storage_site as video_site
 from sim.engine import Wake
 from sim.network import Route
 from sim.scenario.problems import Problem
@@ -46,18 +47,6 @@ def ladder_of(spec: CourseVideoSpec) -> Ladder:
     if spec.ladder is None:
         return default_ladder(spec.segment_duration)
     return Ladder(bitrates=tuple(spec.ladder), segment_duration=spec.segment_duration)
-
-
-def video_site(topology: Topology, target: str, attach: str) -> str | None:
-    """The node serving `target` ("nearest_mec", "cloud" or a name) from storage for
-    users at `attach`: any mec or cloud node, with or without compute."""
-    if target == "cloud":
-        return next((n for n in sorted(topology.sites)
-                     if topology.sites[n].kind == "cloud"), None)
-    if target == "nearest_mec":
-        mecs = [n for n, s in topology.sites.items() if s.kind == "mec"]
-        return topology.nearest(attach, mecs)
-    return target
 
 
 class _Viewer:

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.placement import storage_site as video_site
 from edge.requests import serving_site
 from sim.engine import Wake
 from sim.network import Route
@@ -75,7 +76,6 @@ from streaming.frames import (
     exposure,
     frame_summary,
 )
-from streaming.vod import video_site
 
 __all__ = ["VrLesson", "vr_site"]
 

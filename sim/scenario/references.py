@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from sim.scenario.edge_schema import CourseLearningSpec, PlacementSpec
 from sim.scenario.problems import Loc, Problem, did_you_mean
 from sim.scenario.schema import (
     CloudNode,
@@ -212,6 +213,32 @@ class _Checker:
             self.check_service(job_loc, served, job)
         return served
 
+    def check_placement(self, i: int, placement: PlacementSpec, job: str,
+                        job_loc: Loc) -> None:
+        """Named candidates must be sites running the job; cloud_only needs a cloud."""
+        with_compute = self.sites(MecNode) + self.sites(CloudNode)
+        if placement.sites is None:
+            names = [s for s in with_compute if job in self._service(s)]
+            if not names:
+                self.add(job_loc, f"no site has a service time for job kind {_q(job)}")
+                return
+        else:
+            names = []
+            for j, name in enumerate(placement.sites):
+                loc: Loc = ("workloads", i, "placement", "sites", j)
+                if not self.is_node(loc, name, with_compute):
+                    continue
+                if name not in with_compute:
+                    self.add(loc, f"{_q(name)} is not a mec or cloud node with compute")
+                    continue
+                self.check_service(loc, [name], job)
+                names.append(name)
+        if placement.policy == "cloud_only" and not any(
+                isinstance(self.nodes[n], CloudNode) for n in names):
+            self.add(("workloads", i, "placement", "policy"),
+                     f"cloud_only needs a cloud node running job kind {_q(job)} "
+                     "among the candidates")
+
     def check_live(self, i: int, workload: LiveClassSpec) -> None:
         groups = [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
         loc: Loc = ("workloads", i, "teacher")
@@ -230,11 +257,17 @@ class _Checker:
         self.check_store(("workloads", i, "relay"), workload.relay, "relay")
 
     def check_workload(self, i: int, workload: RequestResponseSpec | CourseVideoSpec
-                       | VrLessonSpec | LiveClassSpec) -> None:
+                       | VrLessonSpec | LiveClassSpec | CourseLearningSpec) -> None:
         if isinstance(workload, LiveClassSpec):
             self.check_live(i, workload)
             return
         self.check_clients(i, workload.clients)
+        if isinstance(workload, CourseLearningSpec):
+            self.check_store(("workloads", i, "origin"), workload.origin, "origin")
+            if not any(isinstance(n, MecNode) for n in self.nodes.values()):
+                self.add(("workloads", i, "clients"), "the caches need at least one mec node")
+            self.check_placement(i, workload.placement, workload.job, ("workloads", i, "job"))
+            return
         if isinstance(workload, CourseVideoSpec):
             self.check_store(("workloads", i, "serve"), workload.serve, "serve")
             return
@@ -245,6 +278,9 @@ class _Checker:
                 self.check_compute(i, workload.serve, workload.job, ("workloads", i, "job"))
             return
         job_loc: Loc = ("workloads", i, "job" if workload.job is not None else "name")
+        if workload.placement is not None:
+            self.check_placement(i, workload.placement, workload.job_kind, job_loc)
+            return
         served = self.check_compute(i, workload.serve, workload.job_kind, job_loc)
         forwarding = workload.forward_fraction > 0
         if forwarding or workload.forward_to != THE_CLOUD:

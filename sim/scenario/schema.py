@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.scenario.edge_schema import CourseLearningSpec, PlacementSpec
 from sim.scenario.quantities import (
     Duration,
     Fraction,
@@ -151,6 +152,9 @@ class DeterministicDist(Spec):
     def mean(self) -> float:
         return self.value
 
+    def std(self) -> float:
+        return 0.0
+
 
 class ExponentialDist(Spec):
     """Memoryless service times (the M in M/M/c)."""
@@ -159,6 +163,9 @@ class ExponentialDist(Spec):
     mean_: PositiveDuration = Field(alias="mean", description="Mean service time.")
 
     def mean(self) -> float:
+        return self.mean_
+
+    def std(self) -> float:
         return self.mean_
 
 
@@ -171,6 +178,9 @@ class LognormalDist(Spec):
 
     def mean(self) -> float:
         return self.mean_
+
+    def std(self) -> float:
+        return self.sd
 
     def log_params(self) -> tuple[float, float]:
         """(mu, sigma) of the underlying normal distribution."""
@@ -194,6 +204,9 @@ class UniformDist(Spec):
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
+    def std(self) -> float:
+        return (self.high - self.low) / math.sqrt(12.0)
+
 
 class EmpiricalDist(Spec):
     """Service times drawn uniformly from measured values."""
@@ -203,6 +216,10 @@ class EmpiricalDist(Spec):
 
     def mean(self) -> float:
         return math.fsum(self.values) / len(self.values)
+
+    def std(self) -> float:
+        mean = self.mean()
+        return math.sqrt(math.fsum((v - mean) ** 2 for v in self.values) / len(self.values))
 
 
 ServiceTime = Annotated[
@@ -323,6 +340,14 @@ class RequestResponseSpec(Spec):
     job: Name | None = Field(None, description="Job kind at the site; default: the workload name.")
     priority: int = Field(0, description="Priority at sites with the priority discipline.")
     start: Duration = Field(0.0, description="When the users start sending.")
+    placement: PlacementSpec | None = Field(
+        None, description="Choose the site per request (instead of `serve`); see docs/edge.md.")
+
+    @model_validator(mode="after")
+    def _one_way_to_place(self) -> RequestResponseSpec:
+        if self.placement is not None and self.forward_fraction > 0:
+            raise ValueError("give either `placement` or `forward_fraction`, not both")
+        return self
 
     @property
     def job_kind(self) -> str:
@@ -330,7 +355,7 @@ class RequestResponseSpec(Spec):
 
 
 Workload = Annotated[
-    RequestResponseSpec | CourseVideoSpec | VrLessonSpec | LiveClassSpec,
+    RequestResponseSpec | CourseVideoSpec | VrLessonSpec | LiveClassSpec | CourseLearningSpec,
     Field(discriminator="kind"),
 ]
 

@@ -1,0 +1,403 @@
+"""Learners with recommendations: what they are told, what they watch, what the edge caches.
+
+Each learner loops through courses, as a chain of callbacks:
+
+    ask for recommendations -> (placed) inference job -> answer
+      -> [the MEC site prefetches the first segments of the recommended courses]
+      -> pick a course: a recommended one with probability `follow`, else by popularity
+      -> stream its first `watch_segments` segments through the MEC site's cache
+         (a miss is fetched from the origin over the backhaul first)
+      -> think -> ask again
+
+The recommender is item-based collaborative filtering fitted on a synthetic
+learner x course matrix drawn from the run's seed (:mod:`edge.recommender`);
+each simulated learner is one row of it, and the courses it finishes are added
+to its history.  Popularity is Zipf, optionally drifting (:mod:`edge.catalogue`).
+Segments are paced like playback: segment i is requested no earlier than
+i segment durations after the first, and no earlier than the previous one
+arrived.
+
+A segment is admitted into the cache when its miss is seen (as
+:class:`edge.cache.CachePolicy` does); a request for it that comes while the
+origin fetch is still in flight counts as a hit and is served when the site
+has it.  Prefetched segments are inserted when they arrive.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge.cache import CachePolicy, make_cache
+from edge.catalogue import Catalogue, ZipfPopularity
+from edge.placement import (
+    Candidate,
+    candidate_sites,
+    make_placement,
+    placed_routes,
+)
+from edge.placement import storage_site as video_site
+from edge.recommender import ItemCosineRecommender, synthetic_interactions
+from sim.engine import Wake
+from sim.network import Route
+from sim.scenario.edge_schema import CourseLearningSpec
+from sim.scenario.problems import Problem
+from sim.stats import latency_summary
+from sim.topology import Topology
+from sim.workload import WORKLOADS, RunContext, Table, clients_reach
+
+__all__ = ["CourseLearning"]
+
+# A recommendation request: learner, site, t_send, t_arrive, t_start, t_end, t_response.
+_L, _S, _SEND, _ARRIVE, _START, _END, _DONE = range(7)
+
+
+@dataclass
+class _EdgeCache:
+    """One MEC site's cache and its origin route."""
+
+    name: str
+    cache: CachePolicy
+    from_origin: Route
+    pending: dict[int, list[Any]] = field(default_factory=dict)
+    """Items on their way from the origin -> callbacks waiting for them."""
+    backhaul_bytes: float = 0.0
+    prefetch_bytes: float = 0.0
+    prefetched: int = 0
+
+
+class _Learner:
+    __slots__ = ("cache", "client", "course", "down", "history", "index", "recs", "segment",
+                 "t_first", "up", "user")
+
+    def __init__(self, index: int, client: int, user: int, cache: int, up: Route,
+                 down: Route, history: np.ndarray) -> None:
+        self.index = index
+        self.client = client
+        self.user = user
+        self.cache = cache
+        self.up = up
+        self.down = down
+        self.history = history
+        self.recs: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.course = -1
+        self.segment = 0
+        self.t_first = 0.0
+
+
+@WORKLOADS.register("course_learning")
+class CourseLearning:
+    """Learners of some groups ask for recommendations and stream courses."""
+
+    @staticmethod
+    def route_problems(spec: CourseLearningSpec, index: int,
+                       topology: Topology) -> list[Problem]:
+        problems = clients_reach(topology, spec.clients, index,
+                                 lambda attach: video_site(topology, "nearest_mec", attach))
+        for j, group in enumerate(spec.clients):
+            if not candidate_sites(topology, spec.placement.sites,
+                                   topology.groups[group].attach, spec.job):
+                problems.append(Problem(("workloads", index, "clients", j),
+                                        f'user group "{group}" reaches no site running '
+                                        f'job kind "{spec.job}"'))
+        origin = video_site(topology, spec.origin, "")
+        for site in {video_site(topology, "nearest_mec", topology.groups[g].attach)
+                     for g in spec.clients} - {None, origin}:
+            assert site is not None and origin is not None
+            topology.require_path(origin, site, ("workloads", index, "origin"), problems,
+                                  f'"{site}" cannot fetch from the origin "{origin}"')
+        return problems
+
+    def __init__(self, spec: CourseLearningSpec, ctx: RunContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.env = ctx.engine.env
+        self.net = ctx.network
+        streams = ctx.engine.streams
+        name = spec.name
+        self.catalogue = Catalogue(spec.courses, spec.segments, (spec.bitrate,),
+                                   spec.segment_duration)
+        self.segment_bytes = int(self.catalogue.level_bytes[0])
+        drift = math.inf if spec.drift_interval is None else spec.drift_interval
+        self.popularity = ZipfPopularity(spec.courses, spec.alpha, streams(f"workload/{name}/"
+                                         "popularity"), drift_fraction=spec.drift_fraction,
+                                         drift_interval=drift)
+        # One stream per kind of draw, each drawn at every choice whatever the outcome,
+        # so that runs differing only in `follow` see the same learners (common
+        # random numbers: their differences are the effect, not noise).
+        self.follow_rng = streams(f"workload/{name}/follow")
+        self.rank_rng = streams(f"workload/{name}/rank")
+        self.think_rng = streams(f"workload/{name}/think")
+        topo = ctx.topology
+        total = sum(topo.groups[g].count for g in spec.clients)
+        self.interactions = synthetic_interactions(total, spec.courses,
+                                                   streams(f"workload/{name}/interactions"),
+                                                   alpha=spec.alpha)
+        self.recommender = ItemCosineRecommender()
+        self.recommender.fit(self.interactions.matrix)
+        self.policy = make_placement(spec.placement)
+        origin = video_site(topo, spec.origin, "")
+        assert origin is not None  # checked by the references
+        self.caches: list[_EdgeCache] = []
+        cache_index: dict[str, int] = {}
+        self.groups: list[str] = list(spec.clients)
+        self.site_names: list[str] = []
+        self.candidates: list[list[Candidate]] = []
+        self.cand_up: list[list[list[Route]]] = []
+        self.cand_down: list[list[list[Route]]] = []
+        self.cand_site: list[list[int]] = []
+        self.learners: list[_Learner] = []
+        starts_rng = streams(f"workload/{name}/starts")
+        self.starts: list[float] = []
+        for i, group in enumerate(spec.clients):
+            attach = topo.groups[group].attach
+            site = video_site(topo, "nearest_mec", attach)
+            paths = None if site is None else topo.user_paths(group, site)
+            if site is None or paths is None:  # checked when the run was prepared
+                raise RuntimeError(f"no MEC site for {group}")
+            if site not in cache_index:
+                cache_index[site] = len(self.caches)
+                self.caches.append(_EdgeCache(site, make_cache(spec.cache, int(spec.cache_size)),
+                                              self.net.route_between(origin, site)))
+            names = candidate_sites(topo, spec.placement.sites, attach, spec.job)
+            placed = placed_routes(ctx, group, names, spec.job, spec.request_size,
+                                   spec.response_size)
+            for n in names:
+                if n not in self.site_names:
+                    self.site_names.append(n)
+            self.candidates.append(placed.candidates)
+            self.cand_up.append(placed.up)
+            self.cand_down.append(placed.down)
+            self.cand_site.append([self.site_names.index(n) for n in names])
+            count = topo.groups[group].count
+            starts = spec.start + spec.start_spread * starts_rng.random(count)
+            for user in range(count):
+                index = len(self.learners)
+                self.learners.append(_Learner(
+                    index, i, user, cache_index[site], self.net.route(paths[0][user]),
+                    self.net.route(paths[1][user]),
+                    self.interactions.matrix[index].copy()))
+                self.starts.append(float(starts[user]))
+        self._site_objs = [ctx.sites[n] for n in self.site_names]
+        self._rank_cdf = [np.cumsum(1.0 / np.arange(1, k + 1)) / np.sum(1.0 / np.arange(1, k + 1))
+                          for k in range(1, spec.top_k + 1)]
+        self._asks: list[list[float]] = []
+        self._rejected = 0
+        self._followed = 0
+        self._chosen = 0
+        # Segment rows: learner, cache, course, segment, hit, t_request, t_done.
+        self._segments: list[tuple[int, int, int, int, bool, float, float]] = []
+
+    # ---------------------------------------------------------------- the chain
+
+    def start(self) -> None:
+        for learner, t0 in zip(self.learners, self.starts, strict=True):
+            Wake(self.env, t0, self._wake_ask, learner)
+
+    def _wake_ask(self, ev: Wake) -> None:
+        self._ask(ev.data)
+
+    def _ask(self, learner: _Learner) -> None:
+        now = self.env._now
+        self.popularity.advance(now)
+        chosen = self.policy.choose(self.candidates[learner.client])
+        if chosen is None:  # admission control: no recommendation, pick by popularity
+            self._rejected += 1
+            learner.recs = np.zeros(0, dtype=np.int64)
+            self._choose(learner)
+            return
+        site = self.cand_site[learner.client][chosen]
+        nan = math.nan
+        rec: list[Any] = [learner.index, site, now, nan, nan, nan, nan, learner, chosen]
+        self._asks.append(rec)
+        self.net.send(self.cand_up[learner.client][chosen][learner.user],
+                      self.spec.request_size, self._at_site, rec)
+
+    def _at_site(self, rec: list[Any]) -> None:
+        rec[_ARRIVE] = self.env._now
+        self._site_objs[rec[_S]].submit(self.spec.job, self._inferred, rec)
+
+    def _inferred(self, rec: list[Any], start: float) -> None:
+        rec[_START] = start
+        rec[_END] = self.env._now
+        learner: _Learner = rec[7]
+        learner.recs = self.recommender.recommend(learner.history, self.spec.top_k).reshape(-1)
+        if self.spec.prefetch_segments:
+            self._prefetch(learner)
+        route = self.cand_down[learner.client][rec[8]][learner.user]
+        self.net.send(route, self.spec.response_size, self._answered, rec)
+
+    def _answered(self, rec: list[Any]) -> None:
+        rec[_DONE] = self.env._now
+        self._choose(rec[7])
+
+    def _prefetch(self, learner: _Learner) -> None:
+        """Push the first segments of the recommended courses into the learner's cache."""
+        edge = self.caches[learner.cache]
+        size = self.segment_bytes
+        for course in learner.recs[:self.spec.prefetch_courses].tolist():
+            for segment in range(min(self.spec.prefetch_segments, self.spec.segments)):
+                item = course * self.spec.segments + segment  # the catalogue's id, one level
+                if item in edge.cache or item in edge.pending:
+                    continue
+                edge.pending[item] = []
+                edge.backhaul_bytes += size
+                edge.prefetch_bytes += size
+                self.net.send(edge.from_origin, size, self._prefetched, (edge, item))
+
+    def _prefetched(self, data: tuple[_EdgeCache, int]) -> None:
+        edge, item = data
+        if edge.cache.insert(item, self.segment_bytes):
+            edge.prefetched += 1
+        for waiting in edge.pending.pop(item, []):
+            self._send_segment(waiting)
+
+    def _choose(self, learner: _Learner) -> None:
+        self._chosen += 1
+        recs = learner.recs
+        coin = self.follow_rng.random()
+        rank = self.rank_rng.random()
+        popular = int(self.popularity.sample(1)[0])
+        if len(recs) and coin < self.spec.follow:
+            self._followed += 1
+            # Position bias: the r-th recommendation is taken with weight 1/r.
+            weights = self._rank_cdf[len(recs) - 1]
+            course = int(recs[int(np.searchsorted(weights, rank, side="right"))])
+        else:
+            course = popular
+        learner.course = course
+        learner.segment = 0
+        learner.t_first = self.env._now
+        self._fetch(learner)
+
+    def _wake_fetch(self, ev: Wake) -> None:
+        self._fetch(ev.data)
+
+    def _fetch(self, learner: _Learner) -> None:
+        self.net.send(learner.up, self.spec.segment_request_size, self._at_cache,
+                      [learner, learner.course, learner.segment, self.env._now, False])
+
+    def _at_cache(self, req: list[Any]) -> None:
+        learner: _Learner = req[0]
+        edge = self.caches[learner.cache]
+        item = req[1] * self.spec.segments + req[2]
+        size = self.segment_bytes
+        waiting = edge.pending.get(item)
+        hit = edge.cache.request(item, size)
+        req[4] = hit
+        if waiting is not None:  # on its way from the origin (a miss or a prefetch)
+            waiting.append(req)
+            return
+        if hit:
+            self._send_segment(req)
+            return
+        edge.pending[item] = [req]
+        edge.backhaul_bytes += size
+        self.net.send(edge.from_origin, size, self._from_origin, (edge, item))
+
+    def _from_origin(self, data: tuple[_EdgeCache, int]) -> None:
+        edge, item = data
+        for waiting in edge.pending.pop(item, []):
+            self._send_segment(waiting)
+
+    def _send_segment(self, req: list[Any]) -> None:
+        learner: _Learner = req[0]
+        self.net.send(learner.down, self.segment_bytes, self._segment_done, req)
+
+    def _segment_done(self, req: list[Any]) -> None:
+        now = self.env._now
+        learner: _Learner = req[0]
+        self._segments.append((learner.index, learner.cache, req[1], req[2], req[4], req[3],
+                               now))
+        learner.segment += 1
+        if learner.segment < self.spec.watch_segments:
+            due = learner.t_first + learner.segment * self.spec.segment_duration
+            if due > now:
+                Wake(self.env, due - now, self._wake_fetch, learner)
+            else:
+                self._fetch(learner)
+            return
+        learner.history[learner.course] = True
+        Wake(self.env, self.think_rng.exponential(self.spec.think_time), self._wake_ask,
+             learner)
+
+    # ------------------------------------------------------------------ results
+
+    def _ask_columns(self) -> dict[str, np.ndarray]:
+        rows = np.array([r[:7] for r in self._asks], dtype=float).reshape(-1, 7)
+        return {"learner": rows[:, _L].astype(np.int64), "site": rows[:, _S].astype(np.int64),
+                "t_send": rows[:, _SEND], "t_arrive": rows[:, _ARRIVE],
+                "t_start": rows[:, _START], "t_end": rows[:, _END],
+                "t_response": rows[:, _DONE]}
+
+    def tables(self) -> dict[str, Table]:
+        cols = self._ask_columns()
+        n = len(cols["t_send"])
+        group = np.array([self.groups[lr.client] for lr in self.learners], dtype=object)
+        user = np.array([lr.user for lr in self.learners], dtype=np.int64)
+        sites = np.array(self.site_names, dtype=object)
+        seg = np.array(self._segments, dtype=float).reshape(-1, 7)
+        who = seg[:, 0].astype(np.int64)
+        caches = np.array([c.name for c in self.caches], dtype=object)
+        m = len(seg)
+        return {
+            "recommendations": {
+                "workload": np.full(n, self.spec.name, dtype=object),
+                "group": group[cols["learner"]] if n else np.array([], dtype=object),
+                "user": user[cols["learner"]] if n else np.array([], dtype=np.int64),
+                "site": sites[cols["site"]] if n else np.array([], dtype=object),
+                **{k: cols[k] for k in ("t_send", "t_arrive", "t_start", "t_end",
+                                        "t_response")},
+                "latency_s": cols["t_response"] - cols["t_send"],
+            },
+            "content": {
+                "workload": np.full(m, self.spec.name, dtype=object),
+                "group": group[who] if m else np.array([], dtype=object),
+                "user": user[who] if m else np.array([], dtype=np.int64),
+                "site": caches[seg[:, 1].astype(np.int64)] if m else np.array([], dtype=object),
+                "course": seg[:, 2].astype(np.int64),
+                "segment": seg[:, 3].astype(np.int64),
+                "hit": seg[:, 4] != 0,
+                "bytes": np.full(m, float(self.segment_bytes)),
+                "t_request": seg[:, 5].copy(),
+                "t_done": seg[:, 6].copy(),
+            },
+        }
+
+    def summary(self, start: float, end: float) -> dict[str, dict[str, Any]]:
+        cols = self._ask_columns()
+        t = cols["t_send"]
+        done = (t >= start) & (t < end) & ~np.isnan(cols["t_response"])
+        latency = (cols["t_response"] - t)[done]
+        queue = (cols["t_start"] - cols["t_arrive"])[done]
+        inference = (cols["t_end"] - cols["t_start"])[done]
+        network = latency - queue - inference
+        seg = np.array(self._segments, dtype=float).reshape(-1, 7)
+        window = (seg[:, 5] >= start) & (seg[:, 5] < end)
+        hits = seg[window, 4] != 0
+        size = float(self.segment_bytes)
+
+        def mean(values: np.ndarray) -> float | None:
+            return float(values.mean()) if len(values) else None
+
+        section: dict[str, Any] = {
+            "learners": len(self.learners),
+            "recommendations": int(done.sum()),
+            "rejected": self._rejected,
+            "latency_s": latency_summary(latency, t[done]),
+            "network_s_mean": mean(network),
+            "queue_s_mean": mean(queue),
+            "inference_s_mean": mean(inference),
+            "followed_ratio": self._followed / self._chosen if self._chosen else None,
+            "segment_requests": int(window.sum()),
+            "hit_ratio": mean(hits.astype(float)),
+            "byte_hit_ratio": mean(hits.astype(float)),  # segments are of one size
+            "bytes_saved": float(hits.sum()) * size,
+            "backhaul_bytes": float(sum(c.backhaul_bytes for c in self.caches)),
+            "prefetch_bytes": float(sum(c.prefetch_bytes for c in self.caches)),
+            "prefetched": sum(c.prefetched for c in self.caches),
+        }
+        return {"learning": {self.spec.name: section}}

@@ -1,0 +1,111 @@
+"""Scenario schema of the edge services: placement, and learners with recommendations.
+
+Configuration only, like :mod:`sim.scenario.schema`; the models in :mod:`edge`
+read these objects (docs/edge.md).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.quantities import (
+    Duration,
+    Fraction,
+    PositiveDuration,
+    PositiveRate,
+    PositiveSize,
+    Size,
+)
+from sim.scenario.spec_base import Name, Spec
+
+__all__ = ["CourseLearningSpec", "PlacementSpec"]
+
+
+class PlacementSpec(Spec):
+    """Which site serves each request, decided when the request is sent.
+
+    The candidates are `sites`, or every MEC site that runs the job kind and the
+    cloud (when it does); the policies read the sites' current queues, as an
+    orchestrator with fresh load reports would (docs/edge.md).
+    """
+
+    policy: Literal["cloud_only", "nearest_mec", "least_loaded", "latency_aware"] = Field(
+        description="cloud_only, nearest_mec (least propagation delay), least_loaded "
+        "(fewest jobs per server) or latency_aware (nearest site expected within `budget`).")
+    budget: PositiveDuration | None = Field(
+        None, description="Latency budget of latency_aware, for the `quantile` of a request's "
+        "latency (network + queue + service) as estimated when it is sent.")
+    quantile: float = Field(
+        0.95, gt=0, lt=1, description="latency_aware: which quantile must meet the budget.")
+    admission: Literal["redirect", "reject"] = Field(
+        "redirect", description="latency_aware when no site is expected within the budget: "
+        "redirect to the site expected to answer first, or reject the request.")
+    sites: list[Name] | None = Field(
+        None, min_length=1, description="Candidate sites; default: every MEC site running "
+        "the job kind, and the cloud if it does.")
+
+    @model_validator(mode="after")
+    def _budget(self) -> PlacementSpec:
+        if self.policy == "latency_aware" and self.budget is None:
+            raise ValueError("latency_aware needs a `budget`")
+        return self
+
+
+class CourseLearningSpec(Spec):
+    """Learners who ask for recommendations, pick a course and stream it through a cache.
+
+    Each learner loops: ask the recommendation service (a `job` placed by
+    `placement`), take one of the `top_k` recommended courses with probability
+    `follow` (else a course drawn from the Zipf popularity), stream its first
+    `watch_segments` segments from the nearest MEC site's cache (misses come from
+    `origin` over the backhaul), then pause for an exponential `think_time`.
+    With `prefetch_segments` > 0 the MEC site pushes the first segments of every
+    recommended course into its cache as soon as the answer leaves.
+    """
+
+    kind: Literal["course_learning"]
+    name: Name = Field(description="Workload name; the label in results.")
+    clients: list[Name] = Field(min_length=1, description="User groups of learners.")
+    courses: int = Field(200, ge=1, description="Courses in the catalogue.")
+    segments: int = Field(30, ge=1, description="Segments per course.")
+    segment_duration: PositiveDuration = Field(4.0, description="Media time per segment.")
+    bitrate: PositiveRate = Field(3e6, description="Bitrate the courses are watched at.")
+    alpha: float = Field(0.8, ge=0, description="Zipf exponent of course popularity.")
+    drift_fraction: float = Field(
+        0.0, ge=0, le=1, description="Share of courses whose ranks reshuffle at each drift.")
+    drift_interval: PositiveDuration | None = Field(
+        None, description="Time between popularity drifts; default: no drift.")
+    watch_segments: int = Field(10, ge=1, description="Segments watched per course.")
+    think_time: Duration = Field(
+        20.0, description="Mean (exponential) pause between a course and the next request.")
+    top_k: int = Field(5, ge=1, description="Courses in a recommendation.")
+    follow: Fraction = Field(
+        0.6, description="Probability that a learner takes a recommended course.")
+    job: Name = Field("recommend", description="Job kind of a recommendation (inference).")
+    request_size: Size = Field(2000.0, description="Bytes of a recommendation request.")
+    response_size: Size = Field(10000.0, description="Bytes of a recommendation answer.")
+    placement: PlacementSpec = Field(
+        default_factory=lambda: PlacementSpec(policy="nearest_mec"),
+        description="Where each recommendation is computed.")
+    cache: Literal["lru", "lfu", "fifo"] = Field("lru", description="Cache policy at MEC sites.")
+    cache_size: Size = Field(2e9, description="Cache capacity at each MEC site, bytes.")
+    prefetch_segments: int = Field(
+        0, ge=0, description="Segments of each recommended course to prefetch; 0: none.")
+    prefetch_courses: int = Field(
+        2, ge=1, description="How many of the recommended courses (best first) to prefetch.")
+    origin: Name = Field("cloud", description='Origin of the courses: "cloud" or a site name.')
+    segment_request_size: PositiveSize = Field(500.0, description="Bytes of a segment request.")
+    start: Duration = Field(0.0, description="Earliest first request.")
+    start_spread: Duration = Field(
+        10.0, description="First requests start uniformly in [start, start + start_spread].")
+
+    @model_validator(mode="after")
+    def _watchable(self) -> CourseLearningSpec:
+        if self.watch_segments > self.segments:
+            raise ValueError(f"watch_segments ({self.watch_segments}) must not exceed "
+                             f"segments ({self.segments})")
+        if self.top_k > self.courses:
+            raise ValueError(f"top_k ({self.top_k}) must not exceed courses ({self.courses})")
+        return self

@@ -1,0 +1,139 @@
+"""Learners, recommendations and MEC caches in a run (edge.learning)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.run import Run
+from sim.scenario.loader import ScenarioError, load_scenario
+from sim.theory import mmc_response
+
+
+def scenario(**learning: Any) -> dict[str, Any]:
+    workload = {"kind": "course_learning", "name": "learn", "clients": ["learners"],
+                "courses": 300, "segments": 20, "segment_duration": "4 s",
+                "bitrate": "2 Mbps", "watch_segments": 5, "think_time": "5 s",
+                "cache_size": "300 MB", "start_spread": "10 s"}
+    workload.update(learning)
+    return {
+        "name": "learn", "seed": 5, "duration": 300.0, "warmup": 60.0,
+        "output": {"tables": False, "plots": False},
+        "nodes": [
+            {"name": "mec1", "kind": "mec", "compute": {"servers": 2, "service": {
+                "recommend": {"dist": "exponential", "mean": "10 ms"}}}},
+            {"name": "cloud", "kind": "cloud", "compute": {"servers": 32, "service": {
+                "recommend": {"dist": "exponential", "mean": "8 ms"}}}},
+            {"name": "learners", "kind": "users", "count": 200, "attach": "mec1",
+             "access": {"bandwidth": "50 Mbps", "delay": "3 ms"}},
+        ],
+        "links": [{"a": "mec1", "b": "cloud", "bandwidth": "1 Gbps", "delay": "20 ms"}],
+        "workloads": [workload],
+    }
+
+
+def run(tmp_path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    path = tmp_path / "learn.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    out = Run(load_scenario(path).scenario).execute()
+    return out.tables, out.summary["learning"]["learn"]
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_prefetch_hit_ratio_rises_with_following_and_beats_plain_lru(
+        tmp_path: Path, seed: int) -> None:
+    # 1000 courses, a 1 GB LRU cache (1000 one-megabyte segments) at the MEC site; the
+    # first 2 segments of the 3 recommended courses are pushed on every answer.
+    prefetch = {"courses": 1000, "top_k": 3, "prefetch_courses": 3, "prefetch_segments": 2,
+                "cache_size": "1 GB"}
+    ratios = []
+    for follow in (0.0, 0.4, 0.8, 1.0):
+        data = scenario(follow=follow, **prefetch)
+        data["seed"] = seed
+        _, summary = run(tmp_path, data)
+        assert summary["followed_ratio"] == pytest.approx(follow, abs=0.03)
+        ratios.append(summary["hit_ratio"])
+    assert ratios == sorted(ratios) and ratios[-1] - ratios[0] > 0.2, ratios
+    data = scenario(follow=0.8, **{**prefetch, "prefetch_segments": 0})
+    data["seed"] = seed
+    _, plain = run(tmp_path, data)
+    assert ratios[2] > plain["hit_ratio"] + 0.02, (ratios[2], plain["hit_ratio"])
+    assert plain["prefetch_bytes"] == 0
+
+
+def test_hits_save_backhaul_bytes(tmp_path: Path) -> None:
+    tables, summary = run(tmp_path, scenario(follow=0.5))
+    content = tables["content"]
+    size = 2e6 * 4 / 8
+    assert np.all(content["bytes"] == size)
+    # Every miss crossed the backhaul once (no prefetch): misses x size, counted over
+    # the whole run, so at least the misses of the window.
+    in_window = content["t_request"] >= 60.0
+    misses = int((~content["hit"][in_window]).sum())
+    assert summary["backhaul_bytes"] >= misses * size
+    assert summary["bytes_saved"] == pytest.approx(
+        float(content["hit"][in_window].sum()) * size)
+    # Latency parts add up to the whole.
+    rec = tables["recommendations"]
+    done = ~np.isnan(rec["t_response"])
+    parts = ((rec["t_start"] - rec["t_arrive"]) + (rec["t_end"] - rec["t_start"]))[done]
+    assert np.all(parts <= rec["latency_s"][done] + 1e-12)
+
+
+def test_inference_at_the_mec_site_is_an_mmc_queue(tmp_path: Path) -> None:
+    # 450 learners asking every ~3.3 s (3 s think + a 0.2 s segment): about 140 requests/s
+    # from many independent sources, close to Poisson (Palm-Khintchine), at 2 servers of
+    # 10 ms exponential service (utilisation ~0.7).  The mean time at the site (wait +
+    # service) must match Erlang C at the measured rate.
+    from scipy import stats
+
+    diffs = []
+    for seed in range(5):
+        data = scenario(watch_segments=1, segment_duration="0.2 s", think_time="3 s",
+                        follow=0.0, start_spread="3 s")
+        data["seed"] = 100 + seed
+        data["duration"], data["warmup"] = 120.0, 10.0
+        data["nodes"][2]["count"] = 450
+        tables, _ = run(tmp_path, data)
+        rec = tables["recommendations"]
+        use = (rec["t_send"] >= 10.0) & ~np.isnan(rec["t_end"])
+        response = (rec["t_end"] - rec["t_arrive"])[use]
+        rate = use.sum() / 110.0
+        diffs.append(float(response.mean()) - mmc_response(rate, 100.0, 2))
+    d = np.asarray(diffs)
+    half = stats.t.ppf(0.995, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    assert abs(d.mean()) <= half, (d, half)
+
+
+def test_bad_learning_workloads_are_located_errors(tmp_path: Path) -> None:
+    data = scenario(watch_segments=30, origin="nowhere")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "watch_segments (30) must not exceed segments (20)" in str(err.value)
+    data = scenario(origin="nowhere")
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "workloads[0].origin" in str(err.value) and '"nowhere" is not a node' in str(err.value)
+
+
+def test_latency_aware_recommendations_stay_in_budget_on_an_overloaded_mec_site(
+        tmp_path: Path) -> None:
+    # 1000 learners asking every ~3.3 s: about 300 inference jobs/s at a MEC site
+    # that serves 200/s (utilisation 1.5); the cloud is 20 ms away with 32 servers.
+    def p95(placement: dict[str, Any]) -> float:
+        data = scenario(watch_segments=1, segment_duration="0.2 s", think_time="3 s",
+                        follow=0.0, start_spread="3 s", placement=placement)
+        data["duration"], data["warmup"] = 60.0, 10.0
+        data["nodes"][2]["count"] = 1000
+        _, summary = run(tmp_path, data)
+        return float(summary["latency_s"]["p95"])
+
+    assert p95({"policy": "nearest_mec"}) > 1.0  # the queue grows without bound
+    assert p95({"policy": "latency_aware", "budget": "100 ms"}) <= 0.1
