@@ -41,6 +41,7 @@ from edge.placement import (
 )
 from edge.placement import storage_site as video_site
 from edge.recommender import ItemCosineRecommender, synthetic_interactions
+from edge.requests import serving_site
 from sim.engine import Wake
 from sim.network import Route
 from sim.scenario.edge_schema import CourseLearningSpec
@@ -182,6 +183,19 @@ class CourseLearning:
                     self.interactions.matrix[index].copy()))
                 self.starts.append(float(starts[user]))
         self._site_objs = [ctx.sites[n] for n in self.site_names]
+        self._ledger: tuple[Any, list[tuple[list[Route], list[Route]]]] | None = None
+        self._settled: list[tuple[float, float]] = []
+        if spec.settlement is not None:
+            ledger = serving_site(topo, spec.settlement.site, None, spec.settlement.job)
+            assert ledger is not None  # checked by the references
+            routes = []
+            for group in spec.clients:
+                paths = topo.user_paths(group, ledger)
+                if paths is None:  # checked when the run was prepared
+                    raise RuntimeError(f"no route from {group} to {ledger}")
+                routes.append(([self.net.route(p) for p in paths[0]],
+                               [self.net.route(p) for p in paths[1]]))
+            self._ledger = (ctx.sites[ledger], routes)
         self._rank_cdf = [np.cumsum(1.0 / np.arange(1, k + 1)) / np.sum(1.0 / np.arange(1, k + 1))
                           for k in range(1, spec.top_k + 1)]
         self._asks: list[list[float]] = []
@@ -321,8 +335,31 @@ class CourseLearning:
                 self._fetch(learner)
             return
         learner.history[learner.course] = True
+        if self._ledger is not None:
+            self._settle(learner)
         Wake(self.env, self.think_rng.exponential(self.spec.think_time), self._wake_ask,
              learner)
+
+    def _settle(self, learner: _Learner) -> None:
+        """Pay for the finished course: a transaction to the ledger site and its receipt
+        (the learner does not wait for it)."""
+        assert self._ledger is not None and self.spec.settlement is not None
+        up = self._ledger[1][learner.client][0][learner.user]
+        self.net.send(up, self.spec.settlement.request_size, self._at_ledger,
+                      [learner, self.env._now])
+
+    def _at_ledger(self, tx: list[Any]) -> None:
+        assert self._ledger is not None and self.spec.settlement is not None
+        self._ledger[0].submit(self.spec.settlement.job, self._settled_job, tx)
+
+    def _settled_job(self, tx: list[Any], _start: float) -> None:
+        assert self._ledger is not None and self.spec.settlement is not None
+        learner: _Learner = tx[0]
+        down = self._ledger[1][learner.client][1][learner.user]
+        self.net.send(down, self.spec.settlement.response_size, self._receipt, tx, True)
+
+    def _receipt(self, tx: list[Any], t: float) -> None:
+        self._settled.append((tx[1], t))
 
     # ------------------------------------------------------------------ results
 
@@ -400,4 +437,10 @@ class CourseLearning:
             "prefetch_bytes": float(sum(c.prefetch_bytes for c in self.caches)),
             "prefetched": sum(c.prefetched for c in self.caches),
         }
+        if self.spec.settlement is not None:
+            tx = np.array(self._settled, dtype=float).reshape(-1, 2)
+            counted = (tx[:, 0] >= start) & (tx[:, 0] < end)
+            section["settlements"] = int(counted.sum())
+            section["settlement_latency_s"] = latency_summary(
+                tx[counted, 1] - tx[counted, 0], tx[counted, 0])
         return {"learning": {self.spec.name: section}}

@@ -61,7 +61,7 @@ _COUNTS = frozenset({"count", "sent", "completed", "incomplete", "forwarded", "j
                      "frames", "displayed", "receivers", "frames_sent", "uplink_flows",
                      "downlink_flows", "sessions", "switches", "rebuffer_events",
                      "learners", "recommendations", "rejected", "segment_requests",
-                     "prefetched"})
+                     "prefetched", "settlements"})
 """Leaf names that count things: dimensionless even under a ``latency_s`` section."""
 
 

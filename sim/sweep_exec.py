@@ -154,13 +154,20 @@ def _serial(job: Job, runs: Sequence[PlannedRun]) -> Completions:
             raise SweepRunError(run, exc) from None
 
 
+def _longest_first(runs: Sequence[PlannedRun]) -> list[PlannedRun]:
+    """Largest cost first, plan order among equals: a long run started last would
+    leave the other workers idle at the end of the sweep."""
+    return sorted(runs, key=lambda r: -r.cost)
+
+
 def _pool(job: Job, runs: Sequence[PlannedRun], workers: int) -> Completions:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
                                initializer=_pool_worker_init)
     pending: dict[Future[str], PlannedRun] = {}
     complete = False
     try:
-        pending = {pool.submit(execute_run, job, run.overrides): run for run in runs}
+        pending = {pool.submit(execute_run, job, run.overrides): run
+                   for run in _longest_first(runs)}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: (pending[f].point, pending[f].replication)):
@@ -200,9 +207,10 @@ def _dask(job: Job, runs: Sequence[PlannedRun], address: str, workers: int) -> C
     client, cluster = _dask_client(address, workers)
     futures: dict[Any, PlannedRun] = {}
     try:
-        for run in runs:
+        for rank, run in enumerate(_longest_first(runs)):
             future = client.submit(execute_run, job, run.overrides, pure=False,
-                                   key=f"edgestream-{run.scenario}-{run.run_id}")
+                                   key=f"edgestream-{run.scenario}-{run.run_id}",
+                                   priority=-rank)
             futures[future] = run
         for future in _distributed().as_completed(list(futures)):
             run = futures[future]

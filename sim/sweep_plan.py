@@ -28,9 +28,16 @@ from sim.scenario.problems import Loc, Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.sweep_spec import Point, SweepFile, expand_points, read_sweep_file, yaml_text
 
-__all__ = ["PlannedRun", "SweepPlan", "load_sweep", "plan_sweep"]
+__all__ = ["PlannedRun", "SweepPlan", "load_sweep", "plan_sweep", "run_cost"]
 
 SWEEPS = "sweeps"
+
+
+def run_cost(scenario: Scenario) -> float:
+    """Users x simulated seconds: the events of a run grow with both, so this orders
+    runs by expected length well enough to hand the longest to workers first."""
+    users = sum(getattr(node, "count", 0) for node in scenario.nodes if node.kind == "users")
+    return float(max(users, 1)) * scenario.duration
 """Sweep tables go to ``<root>/sweeps/<sweep name>/``."""
 
 
@@ -48,6 +55,8 @@ class PlannedRun:
     scenario: str
     run_id: str
     folder: Path
+    cost: float = field(default=0.0, compare=False)
+    """Rough relative cost (users x simulated seconds), to start the longest runs first."""
 
     @property
     def finished(self) -> bool:
@@ -164,7 +173,8 @@ def plan_sweep(sweep: SweepFile, root: Path | str = "results") -> SweepPlan:
             seed = base_seed + r
             run_id = run_id_of(scenario.model_copy(update={"seed": seed}))
             run = PlannedRun(point.index, r, seed, params, (*arguments, f"seed={seed}"),
-                             scenario.name, run_id, run_folder(root, scenario.name, run_id))
+                             scenario.name, run_id, run_folder(root, scenario.name, run_id),
+                             run_cost(scenario))
             if run_id in owner:
                 other = owner[run_id]
                 problems.append(sweep.document.locate(Problem(("parameters",), (

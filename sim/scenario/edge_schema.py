@@ -20,7 +20,7 @@ from sim.scenario.quantities import (
 )
 from sim.scenario.spec_base import Name, Spec
 
-__all__ = ["CourseLearningSpec", "PlacementSpec"]
+__all__ = ["CourseLearningSpec", "PlacementSpec", "SettlementSpec"]
 
 
 class PlacementSpec(Spec):
@@ -51,6 +51,15 @@ class PlacementSpec(Spec):
         if self.policy == "latency_aware" and self.budget is None:
             raise ValueError("latency_aware needs a `budget`")
         return self
+
+
+class SettlementSpec(Spec):
+    """Pay-by-completion: a ledger transaction sent when a learner finishes a course."""
+
+    site: Name = Field("cloud", description='Site of the ledger: "cloud" or a site name.')
+    job: Name = Field("settle", description="Job kind of a transaction at that site.")
+    request_size: Size = Field(1000.0, description="Bytes of a transaction.")
+    response_size: Size = Field(500.0, description="Bytes of its receipt.")
 
 
 class CourseLearningSpec(Spec):
@@ -97,6 +106,8 @@ class CourseLearningSpec(Spec):
         2, ge=1, description="How many of the recommended courses (best first) to prefetch.")
     origin: Name = Field("cloud", description='Origin of the courses: "cloud" or a site name.')
     segment_request_size: PositiveSize = Field(500.0, description="Bytes of a segment request.")
+    settlement: SettlementSpec | None = Field(
+        None, description="Send a ledger transaction on each completed course.")
     start: Duration = Field(0.0, description="Earliest first request.")
     start_spread: Duration = Field(
         10.0, description="First requests start uniformly in [start, start + start_spread].")

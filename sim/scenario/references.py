@@ -267,6 +267,12 @@ class _Checker:
             if not any(isinstance(n, MecNode) for n in self.nodes.values()):
                 self.add(("workloads", i, "clients"), "the caches need at least one mec node")
             self.check_placement(i, workload.placement, workload.job, ("workloads", i, "job"))
+            if workload.settlement is not None:
+                loc: Loc = ("workloads", i, "settlement", "site")
+                ledger = self.resolve_site(loc, workload.settlement.site, "settlement")
+                if ledger is not None:
+                    self.check_service(("workloads", i, "settlement", "job"), ledger,
+                                       workload.settlement.job)
             return
         if isinstance(workload, CourseVideoSpec):
             self.check_store(("workloads", i, "serve"), workload.serve, "serve")

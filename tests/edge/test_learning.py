@@ -137,3 +137,32 @@ def test_latency_aware_recommendations_stay_in_budget_on_an_overloaded_mec_site(
 
     assert p95({"policy": "nearest_mec"}) > 1.0  # the queue grows without bound
     assert p95({"policy": "latency_aware", "budget": "100 ms"}) <= 0.1
+
+
+def test_every_completed_course_is_settled_in_the_cloud(tmp_path: Path) -> None:
+    data = scenario(settlement={"site": "cloud", "job": "settle", "request_size": "1 kB",
+                                "response_size": "500 B"})
+    data["nodes"][1]["compute"]["service"]["settle"] = {"dist": "deterministic",
+                                                        "value": "5 ms"}
+    data["warmup"] = 0.0
+    tables, summary = run(tmp_path, data)
+    content = tables["content"]
+    # A course is complete when its last watched segment (index 4) arrives.
+    completed = int((content["segment"] == 4).sum())
+    assert summary["settlements"] in (completed, completed - 1, completed - 2)
+    # The learner is thinking, so its access link is idle: 3 ms + 1 kB at 50 Mbit/s up,
+    # 20 ms to the cloud and back, 5 ms at the ledger, 3 ms + 500 B at 50 Mbit/s down.
+    idle = (0.003 + 8e3 / 50e6) + 0.020 + 0.005 + 0.020 + (0.003 + 4e3 / 50e6)
+    latency = summary["settlement_latency_s"]
+    assert latency["p50"] == pytest.approx(idle, rel=1e-6)
+    assert latency["max"] < idle + 0.005
+
+
+def test_settlement_needs_a_ledger_job(tmp_path: Path) -> None:
+    data = scenario(settlement={"site": "cloud", "job": "settle"})
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "workloads[0].settlement.job" in str(err.value)
+    assert 'no service time for job kind "settle"' in str(err.value)
