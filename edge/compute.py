@@ -41,6 +41,7 @@ class ComputeSite:
         self.busy = 0
         self.priority = spec.discipline == "priority"
         self._fifo: deque[tuple[Sampler, Done, Any, float]] = deque()
+        """Waiting jobs: sampler, callback, data, service scale."""
         self._heap: list[tuple[int, int, Sampler, Done, Any, float]] = []
         self._seq = count()
         self.samplers: dict[str, Sampler] = {
@@ -78,8 +79,12 @@ class ComputeSite:
         self.completions = 0
         self.t_mark = self.env.now
 
-    def submit(self, kind: str, done: Done, data: Any, priority: int = 0) -> None:
-        """A job of `kind` arrives now; ``done(data, start)`` is called when it ends."""
+    def submit(self, kind: str, done: Done, data: Any, priority: int = 0,
+               scale: float = 1.0) -> None:
+        """A job of `kind` arrives now; ``done(data, start)`` is called when it ends.
+
+        Its service time is a draw from the kind's distribution times `scale` (a
+        batch of jobs served together, see :mod:`edge.learning`)."""
         now = self.env._now
         dt = now - self._t_last
         if dt > 0.0:  # the integrals, inlined: this runs once per job
@@ -90,11 +95,11 @@ class ComputeSite:
         sampler = self.samplers[kind]
         if self.busy < self.servers:
             self.busy += 1
-            Wake(self.env, sampler(), self._finish, (done, data, now))
+            Wake(self.env, sampler() * scale, self._finish, (done, data, now))
         elif self.priority:
-            heapq.heappush(self._heap, (priority, next(self._seq), sampler, done, data, now))
+            heapq.heappush(self._heap, (priority, next(self._seq), sampler, done, data, scale))
         else:
-            self._fifo.append((sampler, done, data, now))
+            self._fifo.append((sampler, done, data, scale))
 
     def _finish(self, ev: Wake) -> None:
         now = self.env._now
@@ -106,11 +111,11 @@ class ComputeSite:
         self.completions += 1
         done, data, start = ev.data
         if self.priority and self._heap:
-            _, _, sampler, nxt_done, nxt_data, _ = heapq.heappop(self._heap)
-            Wake(self.env, sampler(), self._finish, (nxt_done, nxt_data, now))
+            _, _, sampler, nxt_done, nxt_data, scale = heapq.heappop(self._heap)
+            Wake(self.env, sampler() * scale, self._finish, (nxt_done, nxt_data, now))
         elif not self.priority and self._fifo:
-            sampler, nxt_done, nxt_data, _ = self._fifo.popleft()
-            Wake(self.env, sampler(), self._finish, (nxt_done, nxt_data, now))
+            sampler, nxt_done, nxt_data, scale = self._fifo.popleft()
+            Wake(self.env, sampler() * scale, self._finish, (nxt_done, nxt_data, now))
         else:
             self.busy -= 1
         done(data, start)

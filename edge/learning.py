@@ -199,6 +199,8 @@ class CourseLearning:
         self._rank_cdf = [np.cumsum(1.0 / np.arange(1, k + 1)) / np.sum(1.0 / np.arange(1, k + 1))
                           for k in range(1, spec.top_k + 1)]
         self._asks: list[list[float]] = []
+        self._batches: dict[int, list[list[Any]]] = {}
+        """Requests waiting at a site (by index) for their inference batch to fill."""
         self._rejected = 0
         self._followed = 0
         self._chosen = 0
@@ -232,7 +234,31 @@ class CourseLearning:
 
     def _at_site(self, rec: list[Any]) -> None:
         rec[_ARRIVE] = self.env._now
-        self._site_objs[rec[_S]].submit(self.spec.job, self._inferred, rec)
+        if self.spec.batch_size == 1:
+            self._site_objs[rec[_S]].submit(self.spec.job, self._inferred, rec)
+            return
+        batch = self._batches.setdefault(rec[_S], [])
+        batch.append(rec)
+        if len(batch) == self.spec.batch_size:
+            self._flush(rec[_S])
+        elif len(batch) == 1:
+            Wake(self.env, self.spec.batch_wait, self._batch_timeout, (rec[_S], rec))
+
+    def _batch_timeout(self, ev: Wake) -> None:
+        site, first = ev.data
+        batch = self._batches.get(site)
+        if batch and batch[0] is first:  # the batch it opened has not left yet
+            self._flush(site)
+
+    def _flush(self, site: int) -> None:
+        """Send a site's waiting requests to its compute as one batch job."""
+        batch = self._batches.pop(site)
+        scale = 1.0 + self.spec.batch_marginal * (len(batch) - 1)
+        self._site_objs[site].submit(self.spec.job, self._batch_done, batch, 0, scale)
+
+    def _batch_done(self, batch: list[list[Any]], start: float) -> None:
+        for rec in batch:
+            self._inferred(rec, start)
 
     def _inferred(self, rec: list[Any], start: float) -> None:
         rec[_START] = start

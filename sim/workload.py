@@ -32,7 +32,8 @@ class Site(Protocol):
 
     name: str
 
-    def submit(self, kind: str, done: Any, data: Any, priority: int = 0) -> None: ...
+    def submit(self, kind: str, done: Any, data: Any, priority: int = 0,
+               scale: float = 1.0) -> None: ...
 
     def has_kind(self, kind: str) -> bool: ...
 

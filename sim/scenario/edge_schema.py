@@ -93,6 +93,12 @@ class CourseLearningSpec(Spec):
     follow: Fraction = Field(
         0.6, description="Probability that a learner takes a recommended course.")
     job: Name = Field("recommend", description="Job kind of a recommendation (inference).")
+    batch_size: int = Field(
+        1, ge=1, description="Requests a site infers together (1: no batching).")
+    batch_wait: Duration = Field(
+        0.01, description="Longest a request waits at the site for its batch to fill.")
+    batch_marginal: float = Field(
+        0.1, ge=0, description="Service time of a batch of n: one draw x (1 + marginal (n - 1)).")
     request_size: Size = Field(2000.0, description="Bytes of a recommendation request.")
     response_size: Size = Field(10000.0, description="Bytes of a recommendation answer.")
     placement: PlacementSpec = Field(

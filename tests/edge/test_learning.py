@@ -166,3 +166,25 @@ def test_settlement_needs_a_ledger_job(tmp_path: Path) -> None:
         load_scenario(path)
     assert "workloads[0].settlement.job" in str(err.value)
     assert 'no service time for job kind "settle"' in str(err.value)
+
+
+def test_batched_inference_takes_one_draw_scaled_by_the_batch(tmp_path: Path) -> None:
+    data = scenario(batch_size=4, batch_wait="30 ms", batch_marginal=0.25)
+    data["nodes"][0]["compute"]["service"]["recommend"] = {"dist": "deterministic",
+                                                           "value": "10 ms"}
+    data["nodes"][2]["count"] = 400
+    data["duration"], data["warmup"] = 120.0, 0.0
+    tables, summary = run(tmp_path, data)
+    rec = tables["recommendations"]
+    done = ~np.isnan(rec["t_end"])
+    # Requests of one batch start together; a batch of n takes 10 ms x (1 + 0.25 (n - 1)).
+    starts, index, sizes = np.unique(rec["t_start"][done], return_inverse=True,
+                                     return_counts=True)
+    expected = 0.010 * (1 + 0.25 * (sizes[index] - 1))
+    assert np.allclose((rec["t_end"] - rec["t_start"])[done], expected, rtol=0, atol=1e-12)
+    assert sizes.max() == 4 and sizes.min() >= 1
+    assert len(starts) < done.sum()  # requests did share batches
+    # A request waits at most batch_wait for its batch to leave (a server is always free:
+    # 2 servers, at most ~60 batches/s of at most 17.5 ms).
+    wait = (rec["t_start"] - rec["t_arrive"])[done]
+    assert wait.max() <= 0.030 + 1e-9
