@@ -185,6 +185,7 @@ class CourseLearning:
         self._site_objs = [ctx.sites[n] for n in self.site_names]
         self._ledger: tuple[Any, list[tuple[list[Route], list[Route]]]] | None = None
         self._settled: list[tuple[float, float]] = []
+        self._settle_sent: list[float] = []
         if spec.settlement is not None:
             ledger = serving_site(topo, spec.settlement.site, None, spec.settlement.job)
             assert ledger is not None  # checked by the references
@@ -201,7 +202,8 @@ class CourseLearning:
         self._asks: list[list[float]] = []
         self._batches: dict[int, list[list[Any]]] = {}
         """Requests waiting at a site (by index) for their inference batch to fill."""
-        self._rejected = 0
+        self._rejected: list[float] = []
+        """Times of the requests admission control turned away."""
         self._followed = 0
         self._chosen = 0
         # Segment rows: learner, cache, course, segment, hit, t_request, t_done.
@@ -221,7 +223,7 @@ class CourseLearning:
         self.popularity.advance(now)
         chosen = self.policy.choose(self.candidates[learner.client])
         if chosen is None:  # admission control: no recommendation, pick by popularity
-            self._rejected += 1
+            self._rejected.append(now)
             learner.recs = np.zeros(0, dtype=np.int64)
             self._choose(learner)
             return
@@ -290,7 +292,7 @@ class CourseLearning:
 
     def _prefetched(self, data: tuple[_EdgeCache, int]) -> None:
         edge, item = data
-        if edge.cache.insert(item, self.segment_bytes):
+        if item not in edge.cache and edge.cache.insert(item, self.segment_bytes):
             edge.prefetched += 1
         for waiting in edge.pending.pop(item, []):
             self._send_segment(waiting)
@@ -326,11 +328,17 @@ class CourseLearning:
         item = req[1] * self.spec.segments + req[2]
         size = self.segment_bytes
         waiting = edge.pending.get(item)
-        hit = edge.cache.request(item, size)
-        req[4] = hit
-        if waiting is not None:  # on its way from the origin (a miss or a prefetch)
+        if waiting is not None:  # on its way from the origin (a miss or a prefetch): a hit
+            stats = edge.cache.stats
+            stats.requests += 1
+            stats.hits += 1
+            stats.bytes_requested += size
+            stats.bytes_hit += size
+            req[4] = True
             waiting.append(req)
             return
+        hit = edge.cache.request(item, size)
+        req[4] = hit
         if hit:
             self._send_segment(req)
             return
@@ -371,6 +379,7 @@ class CourseLearning:
         (the learner does not wait for it)."""
         assert self._ledger is not None and self.spec.settlement is not None
         up = self._ledger[1][learner.client][0][learner.user]
+        self._settle_sent.append(self.env._now)
         self.net.send(up, self.spec.settlement.request_size, self._at_ledger,
                       [learner, self.env._now])
 
@@ -449,7 +458,7 @@ class CourseLearning:
         section: dict[str, Any] = {
             "learners": len(self.learners),
             "recommendations": int(done.sum()),
-            "rejected": self._rejected,
+            "rejected": int(sum(start <= t < end for t in self._rejected)),
             "latency_s": latency_summary(latency, t[done]),
             "network_s_mean": mean(network),
             "queue_s_mean": mean(queue),
@@ -466,7 +475,7 @@ class CourseLearning:
         if self.spec.settlement is not None:
             tx = np.array(self._settled, dtype=float).reshape(-1, 2)
             counted = (tx[:, 0] >= start) & (tx[:, 0] < end)
-            section["settlements"] = int(counted.sum())
+            section["settlements"] = int(sum(start <= t < end for t in self._settle_sent))
             section["settlement_latency_s"] = latency_summary(
                 tx[counted, 1] - tx[counted, 0], tx[counted, 0])
         return {"learning": {self.spec.name: section}}

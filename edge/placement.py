@@ -7,6 +7,11 @@ compute queue as it is now.  It returns a candidate's index, or None to reject
 the request (admission control).  Policies are registered in `PLACEMENTS` under
 the names used in YAML (``placement.policy``).
 
+The network part is propagation both ways plus the request and the response at
+the bottleneck of the routes' fixed-capacity channels; a 5G radio hop adds its
+mean air latency (in the route's delay) but not a transfer time, since its rate
+changes with load and position and is not known when the workload is built.
+
 The latency of a new job at a site is ``network + wait + service``.  With k =
 max(0, jobs + 1 - c) jobs to leave before a server frees up for it, the wait of
 a FIFO c-server queue is taken as k departure gaps of mean m/c and standard
@@ -188,8 +193,8 @@ def placed_routes(ctx: RunContext, group: str, names: list[str], kind: str,
             raise RuntimeError(f"{name} is no reachable compute site of {group}")  # checked
         up = [ctx.network.route(p) for p in paths[0]]
         down = [ctx.network.route(p) for p in paths[1]]
-        network = (up[0].delay + request_size / up[0].lone_rate
-                   + down[0].delay + response_size / down[0].lone_rate)
+        network = (up[0].delay + request_size / ctx.network.fixed_rate(up[0])
+                   + down[0].delay + response_size / ctx.network.fixed_rate(down[0]))
         service = node.compute.service[kind]
         out.candidates.append(Candidate(name, site, network, service.mean(),
                                         node.kind == "cloud", service.std()))

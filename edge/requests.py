@@ -126,7 +126,7 @@ class RequestResponse:
         for client in self.clients:
             client.site_index = index[client.site]
             client.down_by_site[client.site_index] = client.down
-            if self.forward_site is not None:
+            if self.forward_site is not None and self.forward_site != client.site:
                 client.down_by_site[index[self.forward_site]] = client.fwd_down
             if self.policy is not None:
                 self._add_candidates(client, index)

@@ -218,6 +218,12 @@ class FlowNetwork:
                         self._routes_on[c].append(route)
         return route
 
+    def fixed_rate(self, route: Route) -> float:
+        """Bottleneck of the route's channels whose capacity never changes (inf if none):
+        a planning figure that leaves out radio and traced links."""
+        return min((self.capacity[c] for c in route.channels if not self._eager[c]),
+                   default=math.inf)
+
     def route_between(self, src: str, dst: str) -> Route:
         """Route between infrastructure nodes or group members written ``group[i]``."""
         path = self._member_path(src, dst)

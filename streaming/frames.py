@@ -218,7 +218,14 @@ def frame_summary(log: FrameLog, start: float, end: float, now: float,
     }
 
 
-def exposure(starts: np.ndarray, ends: np.ndarray, start: float, end: float) -> float:
-    """Receiver-seconds of sessions [starts, ends) inside the window [start, end)."""
-    overlap = np.minimum(ends, end) - np.maximum(starts, start)
-    return float(np.clip(overlap, 0.0, None).sum())
+def exposure(grid: np.ndarray, starts: np.ndarray, ends: np.ndarray, start: float,
+             end: float, interval: float) -> float:
+    """Receiver-seconds of frame slots inside the window, for each receiver: its frame
+    ticks ``grid + k x interval`` in [starts, ends) and in [start, end), one interval
+    each.  Counting slots, not seconds, keeps the effective frame rate at or below
+    the frame rate for sessions that are not a whole number of intervals."""
+    lo = np.maximum(starts, start)
+    hi = np.minimum(ends, end)
+    first = np.ceil((lo - grid) / interval - 1e-9)
+    past = np.ceil((hi - grid) / interval - 1e-9)
+    return float(np.clip(past - first, 0.0, None).sum() * interval)

@@ -9,12 +9,13 @@ One frame, as a chain of callbacks:
 This is the stream the live mode (``streaming/webrtc``) replaces with a real
 aiortc relay, so its records are the shared ``frames`` table
 (:data:`streaming.frames.FRAME_COLUMNS`).  Students join uniformly within
-[start, start + start_spread]; the relay forwards a frame to the students who
-have joined when it arrives.
+[start, start + start_spread]; a student receives the frames captured after
+joining.
 
 Congestion response (``congestion: aimd``): the relay measures each frame's
-one-way uplink delay; its excess over the smallest delay seen is the queueing
-delay.  Above :data:`OVERUSE` the teacher's encoder cuts its bitrate by
+one-way uplink delay less the frame's transfer time at the uplink's rate (so a
+large key frame is not taken for congestion); its excess over the smallest such
+delay seen is the queueing delay.  Above :data:`OVERUSE` the teacher's encoder cuts its bitrate by
 :data:`DECREASE` (at most once per :data:`HOLD`); below :data:`UNDERUSE` it adds
 :data:`INCREASE` of the target per second, up to the target.  This is a
 delay-based AIMD in the spirit of WebRTC's congestion control (Carlucci et al.,
@@ -170,7 +171,8 @@ class LiveClass:
     def _at_relay(self, frame: list[Any]) -> None:
         now = self.env._now
         if self.spec.congestion == "aimd":
-            self._adapt(now, now - frame[3])
+            # What the frame's own size explains is not queueing (key frames are large).
+            self._adapt(now, now - frame[3] - frame[1] / self.up.lone_rate)
         lost_up = self.loss.lost(self.up_delivery, frame[1])
         if self.spec.relay_delay > 0.0 and not lost_up:
             Wake(self.env, self.spec.relay_delay, self._forward, frame)
@@ -259,8 +261,10 @@ class LiveClass:
         now = self.ctx.engine.now
         joins = np.array([max(s.join, self.t0) for s in self.students])
         ends = np.full(len(joins), min(self.t_end, now))
+        grid = np.full(len(joins), self.t0)
         section = frame_summary(self.log, start, end, now,
-                                exposure(joins, ends, start, end), len(self.students))
+                                exposure(grid, joins, ends, start, end, self.interval),
+                                len(self.students))
         section["relay"] = self.relay
         section["frames_sent"] = self.frame
         sending = min(self.t_end, now) - self.t0

@@ -238,7 +238,8 @@ class VrLesson:
         starts = np.array([h.t0 for h in self.headsets])
         ends = np.minimum(np.array([h.t_end for h in self.headsets]), now)
         section = frame_summary(self.log, start, end, now,
-                                exposure(starts, ends, start, end), len(self.headsets))
+                                exposure(starts, starts, ends, start, end, self.interval),
+                                len(self.headsets))
         section["deadline_s"] = self.spec.deadline
         return {"frames": {self.spec.name: section}}
 

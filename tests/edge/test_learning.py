@@ -174,7 +174,7 @@ def test_batched_inference_takes_one_draw_scaled_by_the_batch(tmp_path: Path) ->
                                                            "value": "10 ms"}
     data["nodes"][2]["count"] = 400
     data["duration"], data["warmup"] = 120.0, 0.0
-    tables, summary = run(tmp_path, data)
+    tables, _ = run(tmp_path, data)
     rec = tables["recommendations"]
     done = ~np.isnan(rec["t_end"])
     # Requests of one batch start together; a batch of n takes 10 ms x (1 + 0.25 (n - 1)).
@@ -188,3 +188,15 @@ def test_batched_inference_takes_one_draw_scaled_by_the_batch(tmp_path: Path) ->
     # 2 servers, at most ~60 batches/s of at most 17.5 ms).
     wait = (rec["t_start"] - rec["t_arrive"])[done]
     assert wait.max() <= 0.030 + 1e-9
+
+
+def test_prefetched_segments_hit_even_while_still_on_their_way(tmp_path: Path) -> None:
+    # One recommendation, always followed, whose two watched segments are prefetched
+    # as the answer leaves: the learner's first request finds the prefetch in flight
+    # (the origin is 20 ms away), which is a hit; the cache (1 GB) evicts nothing.
+    data = scenario(top_k=1, follow=1.0, watch_segments=2, prefetch_segments=2,
+                    prefetch_courses=1, cache_size="1 GB")
+    data["nodes"][2]["count"] = 50
+    _, summary = run(tmp_path, data)
+    assert summary["hit_ratio"] == 1.0
+    assert summary["prefetched"] <= summary["prefetch_bytes"] / (2e6 * 4 / 8)

@@ -138,3 +138,28 @@ def test_latency_quantile_is_the_erlang_quantile_on_one_exponential_server() -> 
         expected = 0.003 + erlang.ppf(0.95, jobs + 1, scale=0.01)
         assert latency_quantile(cand, 0.95) == pytest.approx(expected, rel=1e-9)
         site.submit("j", lambda *_: None, None)
+
+
+def test_forwarding_to_a_groups_own_site_serves_it_there(tmp_path: Path) -> None:
+    data = scenario(None, users=20)
+    data["workloads"][0].update({"serve": "mec1", "forward_to": "mec1",
+                                 "forward_fraction": 0.5})
+    table, summary = run(tmp_path, data)
+    assert summary["completed"] > 0 and not table["forwarded"].any()
+    assert set(table["site"]) == {"mec1"}
+
+
+def test_latency_aware_placement_works_for_radio_users(tmp_path: Path) -> None:
+    # Radio channels have no fixed rate: the estimate uses propagation and air latency
+    # (route delays) and the wired links' rates, so an idle system admits everything.
+    data = scenario({"policy": "latency_aware", "budget": "100 ms", "admission": "reject"},
+                    users=5)
+    data["radio"] = {"cells": [{"name": "cell", "position": [0, 0], "attach": "mec1",
+                                "deployment": "UMi", "carrier": "3.5 GHz",
+                                "bandwidth": "40 MHz", "numerology": 1}]}
+    data["nodes"][2].pop("access")
+    data["nodes"][2]["radio"] = {"placement": {"kind": "disc", "center": "cell",
+                                               "radius": "50 m"}}
+    data["duration"], data["warmup"] = 20.0, 2.0
+    _, summary = run(tmp_path, data)
+    assert summary["rejected"] == 0 and summary["completed"] > 50

@@ -65,7 +65,14 @@ def test_summary_counts_misses_losses_and_overdue_frames() -> None:
     assert list(table["missed"]) == [False, True, True, True, False]
 
 
-def test_exposure_clips_sessions_to_the_window() -> None:
+def test_exposure_counts_frame_slots_inside_the_window() -> None:
     starts = np.array([0.0, 5.0, 20.0])
     ends = np.array([10.0, 30.0, 25.0])
-    assert exposure(starts, ends, 8.0, 22.0) == pytest.approx(2.0 + 14.0 + 2.0)
+    # One slot per second: ticks 8, 9 | 8..21 | 20, 21.
+    assert exposure(starts, starts, ends, 8.0, 22.0, 1.0) == pytest.approx(2.0 + 14.0 + 2.0)
+    # A 10 ms session at 30 fps holds one frame slot (1/30 s), not 10 ms.
+    assert exposure(np.zeros(1), np.zeros(1), np.array([0.01]), 0.0, 1.0, 1 / 30) == \
+        pytest.approx(1 / 30)
+    # Frames on the class's grid (0, 0.5, 1.0, ...) from a student who joined at 0.7.
+    assert exposure(np.zeros(1), np.array([0.7]), np.array([3.0]), 0.0, 3.0, 0.5) == \
+        pytest.approx(2.0)

@@ -151,3 +151,21 @@ def test_bad_live_classes_are_located_errors(tmp_path: Path, change: dict[str, A
         load_scenario(path)
     text = str(err.value)
     assert "bad.yaml" in text and where in text and message in text, text
+
+
+def test_aimd_does_not_take_key_frames_for_congestion(tmp_path: Path) -> None:
+    # A 10 Mbit/s uplink, four times the target: no queue builds, but a key frame ten
+    # times a delta frame takes longer to send.  Constant bitrate misses nothing, and
+    # AIMD must not back off either.
+    data = scenario(congestion="aimd", key_ratio=10)
+    data["duration"] = 30.0
+    data["nodes"][3]["access"]["bandwidth"] = "10 Mbps"
+    _, summary = run(tmp_path, data)
+    assert summary["deadline_miss_ratio"] == 0
+    assert summary["sent_bitrate_bps"] >= 0.95 * 2.5e6
+
+
+def test_effective_frame_rate_never_exceeds_the_frame_rate(tmp_path: Path) -> None:
+    for session in ("10 ms", "1.01 s"):
+        _, summary = run(tmp_path, scenario(session=session))
+        assert summary["effective_frame_rate"] <= 30.0 + 1e-9, session
