@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CDF_POINTS",
     "MAX_SERIES",
+    "cdf_points",
     "latency_cdf",
     "link_utilisation",
     "new_figure",
@@ -81,7 +82,7 @@ def groups_of(column: NDArray[np.generic]) -> list[tuple[str, NDArray[np.intp]]]
     return [(label, order[bounds[i]:bounds[i + 1]]) for i, label in enumerate(labels)]
 
 
-def _cdf_points(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def cdf_points(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(x, F(x)) of the empirical CDF, at most CDF_POINTS points, by quantiles."""
     n = len(values)
     if n <= CDF_POINTS:
@@ -107,7 +108,7 @@ def latency_cdf(output: RunOutput) -> Figure:
             values = values[np.isfinite(values)]
             if len(values) == 0:
                 continue
-            x, y = _cdf_points(values)
+            x, y = cdf_points(values)
             ax.plot(x, y, drawstyle="steps-post", label=f"{label} (n={len(values)})")
             positive = x[x > 0]
             if len(positive):

@@ -21,12 +21,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike, NDArray
 
-from sim.plots import groups_of
+from sim.plots import groups_of, no_data
 from sim.radio.coverage import MAX_POINTS, sinr_map
 from sim.scenario.radio_references import cell_names
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
     from sim.run import RunOutput
     from sim.scenario.schema import Scenario
@@ -58,13 +57,6 @@ def _canvas(size: tuple[float, float]) -> Figure:
     return fig
 
 
-def _no_data(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, f"no {what} in this run", ha="center", va="center",
-            transform=ax.transAxes, color="grey")
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def _load_note(loads: NDArray[np.float64] | None) -> str:
     if loads is None:
         return "full load (every cell always transmitting: worst case)"
@@ -90,7 +82,7 @@ def sinr_map_figure(scenario: Scenario, loads: ArrayLike | None = None, *,
     note = load_note if load_note is not None else _load_note(weights)
     ax.set_title(f"{scenario.name}: best-server SINR at {note}", fontsize="medium", wrap=True)
     if scenario.radio is None:
-        _no_data(ax, "radio cells")
+        no_data(ax, "radio cells")
         return fig
     n_cells = len(cell_names(scenario.radio))
     points = int(min(MAX_POINTS, max(21.0, np.sqrt(MAP_LINK_BUDGET / max(n_cells, 1)))))
@@ -155,8 +147,8 @@ def cell_load_figure(output_tables: Mapping[str, Mapping[str, NDArray[Any]]], *,
     table = output_tables.get("cell_series")
     if table is None or len(table["t"]) == 0:
         top.set_title(title)
-        _no_data(top, "radio cells")
-        _no_data(bottom, "radio cells")
+        no_data(top, "radio cells")
+        no_data(bottom, "radio cells")
         return fig
     t = np.asarray(table["t"], dtype=float)
     load = np.asarray(table["load"], dtype=float)

@@ -27,7 +27,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sim.plots import CDF_POINTS, MAX_SERIES, groups_of
+from sim.plots import MAX_SERIES, cdf_points, groups_of
 from sim.plots_sweep import new_figure
 from sim.results import read_summary
 
@@ -110,12 +110,8 @@ def latency_cdfs(run_folders: Sequence[Path], labels: Sequence[str] | None = Non
                          & np.isfinite(latency)]
         if len(values) == 0:
             continue
-        if len(values) <= CDF_POINTS:
-            x = np.sort(values)
-            out.append(Cdf(label, x, np.arange(1, len(x) + 1) / len(x), len(values)))
-        else:  # quantiles: more points are invisible and make big files
-            probs = np.linspace(0.0, 1.0, CDF_POINTS)
-            out.append(Cdf(label, np.quantile(values, probs), probs, len(values)))
+        x, probs = cdf_points(values)  # quantiles: more points are invisible, files big
+        out.append(Cdf(label, x, probs, len(values)))
     return out
 
 

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sim.plots import CDF_POINTS, groups_of, no_data
+from sim.plots import cdf_points, groups_of, no_data
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -80,11 +80,11 @@ def qoe_figure(tables: Tables, title: str) -> Figure:
     if sessions is not None:
         qoe = np.asarray(sessions["qoe"], dtype=float)
         for label, rows in groups_of(sessions["workload"]):
-            values = np.sort(qoe[rows][np.isfinite(qoe[rows])])
+            values = qoe[rows][np.isfinite(qoe[rows])]
             if len(values) == 0:
                 continue
-            y = np.arange(1, len(values) + 1) / len(values)
-            ax.plot(values, y, drawstyle="steps-post", label=f"{label} (n={len(values)})")
+            x, y = cdf_points(values)
+            ax.plot(x, y, drawstyle="steps-post", label=f"{label} (n={len(values)})")
             lines += 1
     if lines == 0:
         no_data(ax, "video sessions")
@@ -95,14 +95,6 @@ def qoe_figure(tables: Tables, title: str) -> Figure:
     ax.grid(True, alpha=0.3)
     ax.legend(title="workload", loc="lower right")
     return fig
-
-
-def _quantiles(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    values = np.sort(values)
-    if len(values) > CDF_POINTS:
-        y = np.linspace(0.0, 1.0, CDF_POINTS)
-        return np.quantile(values, y), y
-    return values, np.arange(1, len(values) + 1) / len(values)
 
 
 def frame_latency_figure(tables: Tables, title: str, warmup: float = 0.0) -> Figure:
@@ -119,7 +111,7 @@ def frame_latency_figure(tables: Tables, title: str, warmup: float = 0.0) -> Fig
             values = latency[rows][counted[rows] & np.isfinite(latency[rows])]
             if len(values) == 0:
                 continue
-            x, y = _quantiles(values)
+            x, y = cdf_points(values)
             line = ax.plot(x, y, drawstyle="steps-post",
                            label=f"{label} (n={len(values)})")[0]
             ax.axvline(float(deadline[rows][0]), color=line.get_color(), linestyle="--",
