@@ -38,6 +38,7 @@ from edge.placement import (
     candidate_sites,
     make_placement,
     placed_routes,
+    placement_problems,
 )
 from edge.placement import storage_site as video_site
 from edge.recommender import ItemCosineRecommender, synthetic_interactions
@@ -98,12 +99,8 @@ class CourseLearning:
                        topology: Topology) -> list[Problem]:
         problems = clients_reach(topology, spec.clients, index,
                                  lambda attach: video_site(topology, "nearest_mec", attach))
-        for j, group in enumerate(spec.clients):
-            if not candidate_sites(topology, spec.placement.sites,
-                                   topology.groups[group].attach, spec.job):
-                problems.append(Problem(("workloads", index, "clients", j),
-                                        f'user group "{group}" reaches no site running '
-                                        f'job kind "{spec.job}"'))
+        problems += placement_problems(topology, spec.clients, index, spec.placement.sites,
+                                       spec.job)
         origin = video_site(topology, spec.origin, "")
         for site in {video_site(topology, "nearest_mec", topology.groups[g].attach)
                      for g in spec.clients} - {None, origin}:
@@ -276,13 +273,18 @@ class CourseLearning:
         rec[_DONE] = self.env._now
         self._choose(rec[7])
 
+    def _item(self, course: int, segment: int) -> int:
+        """The catalogue's item id of a segment at the one level watched (plain ints:
+        :meth:`Catalogue.item_id` is vectorised and slower per call)."""
+        return course * self.spec.segments + segment
+
     def _prefetch(self, learner: _Learner) -> None:
         """Push the first segments of the recommended courses into the learner's cache."""
         edge = self.caches[learner.cache]
         size = self.segment_bytes
         for course in learner.recs[:self.spec.prefetch_courses].tolist():
             for segment in range(min(self.spec.prefetch_segments, self.spec.segments)):
-                item = course * self.spec.segments + segment  # the catalogue's id, one level
+                item = self._item(course, segment)
                 if item in edge.cache or item in edge.pending:
                     continue
                 edge.pending[item] = []
@@ -325,7 +327,7 @@ class CourseLearning:
     def _at_cache(self, req: list[Any]) -> None:
         learner: _Learner = req[0]
         edge = self.caches[learner.cache]
-        item = req[1] * self.spec.segments + req[2]
+        item = self._item(req[1], req[2])
         size = self.segment_bytes
         waiting = edge.pending.get(item)
         if waiting is not None:  # on its way from the origin (a miss or a prefetch): a hit

@@ -35,11 +35,13 @@ from edge.compute import ComputeSite
 from sim.network import Route
 from sim.registry import Registry
 from sim.scenario.edge_schema import PlacementSpec
+from sim.scenario.problems import Problem
 from sim.topology import Topology
 from sim.workload import RunContext
 
 __all__ = ["PLACEMENTS", "Candidate", "PlacedRoutes", "PlacementPolicy", "candidate_sites",
            "expected_latency", "latency_quantile", "make_placement", "placed_routes",
+           "placement_problems",
            "storage_site"]
 
 
@@ -168,6 +170,15 @@ def candidate_sites(topology: Topology, sites: list[str] | None, attach: str,
         if path is not None and topology.path(name, attach) is not None:
             reachable.append((path.delay, name))
     return [name for _, name in sorted(reachable)]
+
+
+def placement_problems(topology: Topology, clients: list[str], index: int,
+                       sites: list[str] | None, kind: str) -> list[Problem]:
+    """Client groups of workload `index` that reach no candidate site running `kind`."""
+    return [Problem(("workloads", index, "clients", j),
+                    f'user group "{group}" reaches no site running job kind "{kind}"')
+            for j, group in enumerate(clients)
+            if not candidate_sites(topology, sites, topology.groups[group].attach, kind)]
 
 
 @dataclass

@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from edge.placement import Candidate, candidate_sites, make_placement, placed_routes
+from edge.placement import (
+    Candidate,
+    candidate_sites,
+    make_placement,
+    placed_routes,
+    placement_problems,
+)
 from sim.arrivals import ArrivalStream, make_arrivals
 from sim.engine import Wake
 from sim.network import Route
@@ -293,13 +299,7 @@ def route_problems(spec: RequestResponseSpec, index: int, topology: Topology) ->
     problems: list[Problem] = []
     kind = spec.job_kind
     if spec.placement is not None:
-        for j, group in enumerate(spec.clients):
-            if not candidate_sites(topology, spec.placement.sites,
-                                   topology.groups[group].attach, kind):
-                problems.append(Problem(("workloads", index, "clients", j),
-                                        f'user group "{group}" reaches no site running '
-                                        f'job kind "{kind}"'))
-        return problems
+        return placement_problems(topology, spec.clients, index, spec.placement.sites, kind)
     for j, group in enumerate(spec.clients):
         attach = topology.groups[group].attach
         loc = ("workloads", index, "clients", j)
