@@ -1,7 +1,10 @@
-"""Command line: ``run``, ``validate`` and ``check`` (``python run_sim.py`` or ``edgestream``).
+"""Command line: ``run``, ``validate``, ``check``, ``sweep``, ``plot``, ``live`` and ``calibrate``
+(``python run_sim.py`` or ``edgestream``).
 
 Exit codes are part of the interface, for CI pipelines: 0 success, 1 a QoS target
-missed, 2 bad input (scenario or arguments), 3 an internal error, 130 interrupted.
+missed (or a calibration out of tolerance), 2 bad input (scenario or arguments), 3 an
+internal error, 4 a live run that failed (a peer process crashed or timed out),
+130 interrupted.
 Bad input never shows a traceback; an internal error shows one only with
 ``--debug``.
 """
@@ -33,7 +36,8 @@ from sim.scenario.problems import ScenarioError
 __all__ = ["main"]
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "default.yaml"
-COMMAND_MODULES = {"check": "sim.cli_check", "plot": "sim.cli_plot", "sweep": "sim.cli_sweep"}
+COMMAND_MODULES = {"check": "sim.cli_check", "plot": "sim.cli_plot", "sweep": "sim.cli_sweep",
+                   "live": "sim.cli_live", "calibrate": "sim.cli_calibrate"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
 COMMANDS = ("run", "validate", *COMMAND_MODULES)
 

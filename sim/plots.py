@@ -216,7 +216,8 @@ def write_plots(output: RunOutput, directory: Path) -> list[Path]:
     """Draw every plot of the run as ``directory/<name>.png``; returns the files."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    builders = dict(PLOTS)
+    # A live run (streaming/webrtc) has frames only: no requests, links or sites.
+    builders = {} if output.summary.get("mode") == "live" else dict(PLOTS)
     if "cell_series" in output.tables:  # a run with radio cells: SINR map and cell load too
         from sim.plots_radio import RADIO_PLOTS
 

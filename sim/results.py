@@ -29,7 +29,7 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +42,7 @@ import yaml
 if TYPE_CHECKING:
     from sim.run import RunOutput
 
-__all__ = ["read_summary", "run_folder", "table_of", "write_run"]
+__all__ = ["read_summary", "run_folder", "table_of", "write_folder", "write_run"]
 
 SUMMARY = "summary.json"
 _VERSIONED = ("edgestream", "numpy", "scipy", "simpy", "pyarrow", "pydantic", "matplotlib",
@@ -207,17 +207,24 @@ def write_run(output: RunOutput, root: Path, *, tables: bool = True, plots: bool
     """Write the run folder ``root/<scenario>/<run_id>`` atomically; returns its path.
 
     An existing folder of the same run id (the same scenario and seed run
-    again) is replaced only once the new one is complete.  On any exception or
-    KeyboardInterrupt the partial files are removed and the exception re-raised.
+    again) is replaced only once the new one is complete.
     """
     target = run_folder(root, output.scenario.name, output.run_id)
+    return write_folder(target, lambda folder: _fill(folder, output, tables=tables, plots=plots))
+
+
+def write_folder(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Make `target` a folder that `fill` filled, all at once: `fill` writes into a
+    private staging folder, which replaces `target` only when complete.  On any
+    exception or KeyboardInterrupt the partial files are removed, a previous
+    `target` is kept, and the exception re-raised."""
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     pid = os.getpid()
-    staged = parent / f".{output.run_id}.tmp-{pid}"
-    aside = parent / f".{output.run_id}.old-{pid}"
+    staged = parent / f".{target.name}.tmp-{pid}"
+    aside = parent / f".{target.name}.old-{pid}"
     # Left by an earlier process with our pid that was killed (-9) mid-write: a
-    # set-aside run is the last complete one if nothing replaced it, so it returns.
+    # set-aside folder is the last complete one if nothing replaced it, so it returns.
     if aside.exists():
         if target.exists():
             shutil.rmtree(aside)
@@ -227,7 +234,7 @@ def write_run(output: RunOutput, root: Path, *, tables: bool = True, plots: bool
         shutil.rmtree(staged)
     try:
         staged.mkdir()
-        _fill(staged, output, tables=tables, plots=plots)
+        fill(staged)
         _swap_in(staged, target, aside)
     except BaseException:
         # A second Ctrl-C during cleanup must not leave the staged directory behind.

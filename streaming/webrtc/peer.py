@@ -1,0 +1,118 @@
+"""What every peer process does: loopback-only ICE, a pinned bitrate, the control
+loop, and the entry point ``python -m streaming.webrtc.peer ROLE CONFIG``.
+
+Two settings of aiortc are changed inside the peer processes, and only there:
+
+* aioice leaves 127.0.0.1 out of its host candidates; the live mode runs on
+  loopback only, so host discovery is replaced by that one address (which also
+  keeps the run off every other interface);
+* the VP8/H.264 encoders start at 500 kbit/s and let the receiver's REMB steer
+  them between 250 kbit/s and 1.5 Mbit/s; the live run pins them to the live
+  class's bitrate so that the real stream and the simulated one carry the same
+  bits.  Congestion control is therefore not part of the live run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from streaming.webrtc.control import LIMIT, Channel
+
+__all__ = ["Peer", "cpu_seconds", "main", "now_us"]
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+def loopback_only() -> None:
+    import aioice.ice
+
+    def addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return ["127.0.0.1"] if use_ipv4 else []
+
+    aioice.ice.get_host_addresses = addresses
+
+
+def pin_bitrate(bps: float) -> None:
+    from aiortc.codecs import h264, vpx
+
+    for module in (vpx, h264):
+        for name in ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE"):
+            setattr(module, name, int(bps))
+
+
+def now_us(epoch: float) -> int:
+    """Microseconds since the run's epoch on CLOCK_MONOTONIC, which every process
+    on the machine shares."""
+    return int((time.monotonic() - epoch) * 1e6)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, every thread (the codecs run in threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Peer:
+    """A peer's side of the control channel."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.name: str = config["name"]
+        self.epoch: float = config["epoch"]
+        self.channel: Channel | None = None
+
+    async def event(self, what: str, **data: Any) -> None:
+        if self.channel is not None:
+            await self.channel.send({"op": "event", "what": what, **data})
+
+    async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    async def serve(self) -> None:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", self.config["control_port"], limit=LIMIT)
+        self.channel = Channel(reader, writer)
+        await self.channel.send({"op": "hello", "name": self.name, "pid": os.getpid()})
+        while True:
+            message = await self.channel.receive()
+            if message is None:  # the supervisor is gone: so are we
+                os._exit(0)
+            reply = await self.handle(message)
+            if reply is not None:
+                await self.channel.send(reply)
+            if message.get("op") == "stop":
+                self.channel.close()
+                return
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    role, config = args[0], json.loads(args[1])
+    loopback_only()
+    pin_bitrate(config["bitrate"])
+    peer: Peer
+    if role == "sender":
+        from streaming.webrtc.sender import Sender
+        peer = Sender(config)
+    elif role == "relay":
+        from streaming.webrtc.relay import Relay
+        peer = Relay(config)
+    elif role == "receiver":
+        from streaming.webrtc.receiver import Receiver
+        peer = Receiver(config)
+    else:
+        raise SystemExit(f"unknown role {role!r}")
+    asyncio.run(peer.serve())
+    # aiortc's codec threads can hold the interpreter at exit; all is reported.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
