@@ -25,14 +25,16 @@ def test_a_damaged_stamp_is_refused() -> None:
     assert read_stamp(np.zeros((64, 64), np.uint8)) is None  # too small to hold one
 
 
-@pytest.mark.parametrize("bitrate", [250_000, 2_500_000])
-def test_stamps_survive_vp8_at_low_and_high_bitrate(bitrate: int) -> None:
+@pytest.mark.parametrize(("codec", "bitrate"), [("libvpx", 250_000), ("libvpx", 2_500_000),
+                                               ("libx264", 500_000)])
+def test_stamps_survive_the_codec_at_low_and_high_bitrate(codec: str, bitrate: int) -> None:
     rng = np.random.default_rng(3)
-    enc = av.CodecContext.create("libvpx", "w")
+    enc = av.CodecContext.create(codec, "w")
     enc.width, enc.height, enc.pix_fmt, enc.bit_rate = 320, 240, "yuv420p", bitrate
     enc.time_base = fractions.Fraction(1, 30)
-    enc.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0"}
-    dec = av.CodecContext.create("libvpx", "r")
+    enc.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0"} \
+        if codec == "libvpx" else {"preset": "ultrafast", "tune": "zerolatency"}
+    dec = av.CodecContext.create("libvpx" if codec == "libvpx" else "h264", "r")
     chroma = np.full((120, 320), 128, np.uint8)
     read = []
     for k in range(60):
