@@ -43,6 +43,7 @@ def main() -> int:
     ns = parser.parse_args()
 
     plan = live_plan(load_scenario(ns.scenario, []).scenario, ns.receivers)
+    load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
     started = time.perf_counter()
     result = run_live(plan, LiveOptions(duration=ns.duration))
@@ -57,8 +58,8 @@ def main() -> int:
            if name.startswith("cpu_s.")}
     cpu["supervisor + impairment"] = supervisor_cpu
     total = sum(cpu.values())
-    print(f"machine: {os.cpu_count()} CPUs, load average before/after "
-          f"{os.getloadavg()[0]:.2f}; peak RSS of the supervisor "
+    print(f"machine: {os.cpu_count()} CPUs, 1-min load average before/after "
+          f"{load_before:.2f}/{os.getloadavg()[0]:.2f}; peak RSS of the supervisor "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"live run: {ns.receivers} receivers, {ns.duration:g} s measured at {fps:g} fps, "
           f"{wall:.1f} s wall in all (start-up and teardown included)")
