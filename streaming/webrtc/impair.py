@@ -127,10 +127,13 @@ class ImpairedLeg:
         self.to_peer.out = peer_side
         return peer_side.get_extra_info("sockname")[:2], relay_side.get_extra_info("sockname")[:2]
 
-    def connect(self, peer: Address, relay: Address) -> None:
-        """The real addresses of the two ends, from their ICE candidates."""
-        self.to_peer.to = peer
-        self.to_relay.to = relay
+    def connect(self, *, peer: Address | None = None, relay: Address | None = None) -> None:
+        """The real address of an end, from its ICE candidate (the peer's comes with
+        its offer, the relay's with the answer)."""
+        if peer is not None:
+            self.to_peer.to = peer
+        if relay is not None:
+            self.to_relay.to = relay
 
     def close(self) -> None:
         for transport in self._transports:

@@ -232,17 +232,16 @@ class _Supervisor:
             stage = ImpairedLeg(leg.name, leg.feedback, leg.media, next(self.seeds))
         self.legs[leg.name] = stage
         peer_face, relay_face = await stage.open()
-        peer_addr = host_candidate(offer)
-        stage.connect(peer_addr, ("127.0.0.1", 0))
+        stage.connect(peer=host_candidate(offer))
         answer = (await self._request(relay, {
             "op": "offer", "peer": leg.name, "sdp": point_candidates_at(offer, relay_face)},
             "answer"))["sdp"]
-        stage.connect(peer_addr, host_candidate(answer))
+        stage.connect(relay=host_candidate(answer))
         assert peer.channel is not None
         await peer.channel.send({"op": "answer", "sdp": point_candidates_at(answer, peer_face)})
-        await self._guard(peer if leg.name != "sender" else relay,
-                          asyncio.ensure_future((peer if leg.name != "sender" else relay)
-                                                .event("media").wait()),
+        # Connected once media flows: the teacher's at the relay, the relay's at a receiver.
+        listener = relay if leg.name == "sender" else peer
+        await self._guard(listener, asyncio.ensure_future(listener.event("media").wait()),
                           "receive its first frame", self.options.step_timeout)
 
     # ------------------------------------------------------------------- the run

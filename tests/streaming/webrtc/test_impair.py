@@ -35,7 +35,8 @@ async def _through(direction: Direction, packets: int, size: int = 100,
                                                   local_addr=("127.0.0.1", 0))
     sink = _Sink()
     relay, _ = await loop.create_datagram_endpoint(lambda: sink, local_addr=("127.0.0.1", 0))
-    leg.connect(peer.get_extra_info("sockname")[:2], relay.get_extra_info("sockname")[:2])
+    leg.connect(peer=peer.get_extra_info("sockname")[:2],
+                relay=relay.get_extra_info("sockname")[:2])
     sent = []
     for k in range(packets):
         sent.append(time.monotonic())
