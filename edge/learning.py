@@ -74,6 +74,13 @@ class _EdgeCache:
     prefetched: int = 0
 
 
+def _cache_sites(spec: CourseLearningSpec, topology: Topology) -> set[str]:
+    """The MEC sites whose caches serve the workload's groups (the nearest to each)."""
+    sites = {video_site(topology, "nearest_mec", topology.groups[g].attach)
+             for g in spec.clients}
+    return {s for s in sites if s is not None}
+
+
 class _Learner:
     __slots__ = ("cache", "client", "course", "down", "history", "index", "recs", "segment",
                  "t_first", "up", "user")
@@ -105,12 +112,17 @@ class CourseLearning:
         problems += placement_problems(topology, spec.clients, index, spec.placement.sites,
                                        spec.job)
         origin = video_site(topology, spec.origin, "")
-        for site in {video_site(topology, "nearest_mec", topology.groups[g].attach)
-                     for g in spec.clients} - {None, origin}:
-            assert site is not None and origin is not None
+        assert origin is not None  # checked by the references
+        for site in sorted(_cache_sites(spec, topology) - {origin}):
             topology.require_path(origin, site, ("workloads", index, "origin"), problems,
                                   f'"{site}" cannot fetch from the origin "{origin}"')
         return problems
+
+    @staticmethod
+    def storage_needs(spec: CourseLearningSpec, topology: Topology) -> list[tuple[str, float]]:
+        """One cache of `cache_size` bytes at each site that serves the learners."""
+        return [(site, float(int(spec.cache_size)))
+                for site in sorted(_cache_sites(spec, topology))]
 
     def __init__(self, spec: CourseLearningSpec, ctx: RunContext) -> None:
         self.spec = spec
@@ -162,6 +174,7 @@ class CourseLearning:
             if site not in cache_index:
                 cache_index[site] = len(self.caches)
                 cache = CACHES.get(spec.cache).for_run(int(spec.cache_size), self._ranked)
+                ctx.store(site, cache)
                 self.caches.append(_EdgeCache(site, cache, self.net.route_between(origin, site)))
             names = candidate_sites(topo, spec.placement.sites, attach, spec.job)
             placed = placed_routes(ctx, group, names, spec.job, spec.request_size,
