@@ -13,7 +13,9 @@ a request nor as a hit; it is counted in ``stats.prefetched`` instead.
 Inserting an item already present changes nothing (no recency or frequency
 refresh), so a prefetcher cannot inflate an item's standing.
 
-Policies are registered in :data:`CACHES` under their YAML names.
+Policies are registered in :data:`CACHES` under their YAML names; a run builds
+one with :meth:`CachePolicy.for_run`, which hands the catalogue's popularity
+ranking to the policies that fill up front (static top-k) and not to the others.
 """
 
 from __future__ import annotations
@@ -127,6 +129,14 @@ class CachePolicy(ABC):
         self._store(item)
         return True
 
+    @classmethod
+    def for_run(cls, capacity: int,
+                ranked: Callable[[], Iterable[tuple[int, int]]]) -> CachePolicy:
+        """The cache a run uses.  ``ranked()`` lists ``(item, size)`` most popular
+        first; it is called only by policies that choose their contents up front,
+        so a demand-driven policy costs the workload no ranking."""
+        return cls(capacity)
+
     @abstractmethod
     def _hit(self, item: int) -> None:
         """Update the policy's state for a hit on a stored item."""
@@ -140,8 +150,7 @@ class CachePolicy(ABC):
         """Record a newly stored item."""
 
 
-CacheFactory = Callable[..., CachePolicy]
-CACHES: Registry[CacheFactory] = Registry("cache")
+CACHES: Registry[type[CachePolicy]] = Registry("cache")
 
 
 @CACHES.register("fifo")
@@ -227,7 +236,7 @@ class LfuCache(CachePolicy):
         return sorted(self._key, key=self._key.__getitem__)
 
 
-@CACHES.register("static_topk")
+@CACHES.register("static_top_k")
 class StaticTopKCache(CachePolicy):
     """A fixed set chosen up front (e.g. the most popular items); never changes.
 
@@ -245,6 +254,11 @@ class StaticTopKCache(CachePolicy):
             if item not in self._size and 0 <= size <= self.capacity - self.used:
                 self._size[item] = size
                 self.used += size
+
+    @classmethod
+    def for_run(cls, capacity: int,
+                ranked: Callable[[], Iterable[tuple[int, int]]]) -> StaticTopKCache:
+        return cls(capacity, ranked())
 
     @classmethod
     def from_probabilities(cls, capacity: int, probabilities: Sequence[float],

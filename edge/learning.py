@@ -20,18 +20,21 @@ arrived.
 A segment is admitted into the cache when its miss is seen (as
 :class:`edge.cache.CachePolicy` does); a request for it that comes while the
 origin fetch is still in flight counts as a hit and is served when the site
-has it.  Prefetched segments are inserted when they arrive.
+has it.  A miss the policy does not admit (static top-k never does) is relayed
+from the origin for that request alone, so the next request misses too.
+Prefetched segments are inserted when they arrive.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from edge.cache import CachePolicy, make_cache
+from edge.cache import CACHES, CachePolicy
 from edge.catalogue import Catalogue, ZipfPopularity
 from edge.placement import (
     Candidate,
@@ -71,6 +74,13 @@ class _EdgeCache:
     prefetched: int = 0
 
 
+def _cache_sites(spec: CourseLearningSpec, topology: Topology) -> set[str]:
+    """The MEC sites whose caches serve the workload's groups (the nearest to each)."""
+    sites = {video_site(topology, "nearest_mec", topology.groups[g].attach)
+             for g in spec.clients}
+    return {s for s in sites if s is not None}
+
+
 class _Learner:
     __slots__ = ("cache", "client", "course", "down", "history", "index", "recs", "segment",
                  "t_first", "up", "user")
@@ -102,12 +112,17 @@ class CourseLearning:
         problems += placement_problems(topology, spec.clients, index, spec.placement.sites,
                                        spec.job)
         origin = video_site(topology, spec.origin, "")
-        for site in {video_site(topology, "nearest_mec", topology.groups[g].attach)
-                     for g in spec.clients} - {None, origin}:
-            assert site is not None and origin is not None
+        assert origin is not None  # checked by the references
+        for site in sorted(_cache_sites(spec, topology) - {origin}):
             topology.require_path(origin, site, ("workloads", index, "origin"), problems,
                                   f'"{site}" cannot fetch from the origin "{origin}"')
         return problems
+
+    @staticmethod
+    def storage_needs(spec: CourseLearningSpec, topology: Topology) -> list[tuple[str, float]]:
+        """One cache of `cache_size` bytes at each site that serves the learners."""
+        return [(site, float(int(spec.cache_size)))
+                for site in sorted(_cache_sites(spec, topology))]
 
     def __init__(self, spec: CourseLearningSpec, ctx: RunContext) -> None:
         self.spec = spec
@@ -158,8 +173,9 @@ class CourseLearning:
                 raise RuntimeError(f"no MEC site for {group}")
             if site not in cache_index:
                 cache_index[site] = len(self.caches)
-                self.caches.append(_EdgeCache(site, make_cache(spec.cache, int(spec.cache_size)),
-                                              self.net.route_between(origin, site)))
+                cache = CACHES.get(spec.cache).for_run(int(spec.cache_size), self._ranked)
+                ctx.store(site, cache)
+                self.caches.append(_EdgeCache(site, cache, self.net.route_between(origin, site)))
             names = candidate_sites(topo, spec.placement.sites, attach, spec.job)
             placed = placed_routes(ctx, group, names, spec.job, spec.request_size,
                                    spec.response_size)
@@ -205,6 +221,19 @@ class CourseLearning:
         self._chosen = 0
         # Segment rows: learner, cache, course, segment, hit, t_request, t_done.
         self._segments: list[tuple[int, int, int, int, bool, float, float]] = []
+
+    def _ranked(self) -> Iterator[tuple[int, int]]:
+        """Watched segments, most requested first, for caches filled up front.
+
+        A course's request probability is its popularity at the start of the run
+        (drift later moves ranks, but a static set is placed once); each of its
+        first `watch_segments` segments is requested once per viewing, so they share
+        that probability and are ranked course by course, first segment first.
+        """
+        order = np.argsort(-self.popularity.probabilities, kind="stable")
+        for course in order.tolist():
+            for segment in range(self.spec.watch_segments):
+                yield self._item(course, segment), self.segment_bytes
 
     # ---------------------------------------------------------------- the chain
 
@@ -344,9 +373,12 @@ class CourseLearning:
         if hit:
             self._send_segment(req)
             return
-        edge.pending[item] = [req]
         edge.backhaul_bytes += size
-        self.net.send(edge.from_origin, size, self._from_origin, (edge, item))
+        if item in edge.cache:  # admitted: later requests wait for this fetch, as hits
+            edge.pending[item] = [req]
+            self.net.send(edge.from_origin, size, self._from_origin, (edge, item))
+        else:  # not admitted (a static set, or larger than the cache): relayed alone
+            self.net.send(edge.from_origin, size, self._send_segment, req)
 
     def _from_origin(self, data: tuple[_EdgeCache, int]) -> None:
         edge, item = data

@@ -337,13 +337,21 @@ def _workloads(summary: Mapping[str, Any]) -> Table:
 
 
 def _sites(summary: Mapping[str, Any]) -> Table:
+    """Jobs, utilisation and queue per site; memory and storage columns only when some
+    site models them (scenarios without them print as before)."""
     table = Table(title="sites", title_justify="left")
-    for name in ("site", "jobs", "utilisation", "mean queue"):
+    sites: Mapping[str, Any] = summary.get("sites", {})
+    extra = [(column, key) for column, key in (("memory peak", "memory_peak_bytes"),
+                                               ("storage used", "storage_used_bytes"))
+             if any(key in sec for sec in sites.values())]
+    for name in ("site", "jobs", "utilisation", "mean queue", *(c for c, _ in extra)):
         table.add_column(name, justify="left" if name == "site" else "right")
-    for name, sec in summary.get("sites", {}).items():
+    for name, sec in sites.items():
         queue = _get(sec, "mean_queue")
+        sizes = [_get(sec, key) for _, key in extra]
         table.add_row(name, str(sec.get("jobs", "-")), _pct(_get(sec, "utilisation")),
-                      "-" if queue is None else f"{queue:.3f}")
+                      "-" if queue is None else f"{queue:.3f}",
+                      *("-" if v is None else format_quantity(v, "size") for v in sizes))
     return table
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edge.compute import ComputeSite
+from edge.compute import ComputeSite, compute_site
 from sim.engine import Engine, Wake
 from sim.linkload import channel_bytes
 from sim.linktrace import LinkTraces
@@ -26,7 +26,15 @@ from sim.plugins import load_builtin_plugins
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.topology import Topology
-from sim.workload import WORKLOADS, RunContext, Site, Table, Workload
+from sim.workload import (
+    WORKLOADS,
+    RunContext,
+    Site,
+    SiteStorage,
+    Table,
+    Workload,
+    storage_problems,
+)
 
 if TYPE_CHECKING:
     from sim.radio.access import RadioAccess
@@ -56,11 +64,12 @@ def run_id_of(scenario: Scenario) -> str:
 
 
 def route_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
-    """Routing problems of every workload (e.g. users that cannot reach their site)."""
+    """Routing problems of every workload (e.g. users that cannot reach their site),
+    and sites whose caches do not fit their storage (which caches go where is routing)."""
     problems: list[Problem] = []
     for i, spec in enumerate(scenario.workloads):
         problems += WORKLOADS.get(spec.kind).route_problems(spec, i, topology)
-    return problems
+    return problems + storage_problems(scenario, topology)
 
 
 class Run:
@@ -84,12 +93,14 @@ class Run:
         self.traces = LinkTraces(scenario, self.topology, self.network, source_dir) \
             if any(link.trace is not None for link in scenario.links) else None
         self.sites: dict[str, ComputeSite] = {
-            name: ComputeSite(env, name, node.compute, self.engine.streams)
+            name: compute_site(env, node, self.engine.streams)
             for name, node in sorted(self.topology.sites.items()) if node.compute is not None
         }
         self.radio = self._build_radio(scenario)
         sites: dict[str, Site] = dict(self.sites)
-        self.context = RunContext(scenario, self.engine, self.topology, self.network, sites)
+        self.context = RunContext(scenario, self.engine, self.topology, self.network, sites,
+                                  storage={name: SiteStorage(node.storage) for name, node
+                                           in sorted(self.topology.sites.items())})
         self.workloads: list[Workload] = [
             WORKLOADS.get(spec.kind)(spec, self.context) for spec in scenario.workloads
         ]
@@ -250,6 +261,25 @@ class Run:
         }
         return tables
 
+    def _site_summary(self, now: float) -> dict[str, dict[str, Any]]:
+        """Per site: jobs and time averages of its compute, memory when modelled, and
+        cache storage when the site sets `storage` (keys absent otherwise, so
+        scenarios that do not use them keep their summary byte for byte)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in sorted(self.topology.sites):
+            entry: dict[str, Any] = {}
+            site = self.sites.get(name)
+            if site is not None:
+                entry = {"jobs": site.completions, **site.averages(now), **site.resources(now)}
+            storage = self.context.storage[name]
+            if storage.capacity is not None:
+                entry.update(storage_bytes=storage.capacity,
+                             storage_reserved_bytes=storage.reserved,
+                             storage_used_bytes=storage.used)
+            if entry:
+                out[name] = entry
+        return out
+
     def summary(self) -> dict[str, Any]:
         scn = self.scenario
         start, end = scn.warmup, scn.duration
@@ -263,11 +293,7 @@ class Run:
                 (requests if section == "requests" else out.setdefault(section, {})).update(
                     content)
         out["requests"] = requests
-        now = self.engine.now
-        out["sites"] = {
-            name: {"jobs": site.completions, **site.averages(max(now, start))}
-            for name, site in self.sites.items()
-        }
+        out["sites"] = self._site_summary(max(self.engine.now, start))
         carried = self._channel_bytes()[2]
         possible = self._capacity_time(np.asarray([start, end]))[:, 0]
         links: dict[str, Any] = {}

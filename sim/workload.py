@@ -4,6 +4,11 @@ The engine, network and topology know no workload.  A workload class is
 registered under the ``kind`` its YAML entry uses; the run builder instantiates it
 with the typed spec and a :class:`RunContext`, calls :meth:`Workload.start`, and
 after the run collects its per-event tables and its summary section.
+
+A workload that keeps caches at sites may also define the static method
+``storage_needs(spec, topology) -> list[(site, bytes)]``: the checks before the
+run add those up per site against the site's `storage` (:func:`storage_problems`),
+and at run time it registers each cache with :meth:`RunContext.store`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from sim.network import FlowNetwork
 from sim.registry import Registry
 from sim.scenario.problems import Problem
 from sim.scenario.schema import Scenario
+from sim.scenario.units import format_quantity
 from sim.topology import Topology
 
-__all__ = ["WORKLOADS", "RunContext", "Table", "Workload", "clients_reach"]
+__all__ = ["WORKLOADS", "RunContext", "SiteStorage", "Table", "Workload", "clients_reach",
+           "storage_problems"]
 
 Table = dict[str, np.ndarray]
 """A columnar table: column name -> 1-D array, all of one length."""
@@ -38,6 +45,32 @@ class Site(Protocol):
     def has_kind(self, kind: str) -> bool: ...
 
 
+class Stored(Protocol):
+    """What the run reads of a cache kept at a site (see :class:`edge.cache.CachePolicy`)."""
+
+    capacity: int
+    used: int
+
+
+@dataclass
+class SiteStorage:
+    """The cache storage of one site and the caches workloads keep in it."""
+
+    capacity: float | None
+    """Bytes; None: not limited."""
+    caches: list[Stored] = field(default_factory=list)
+
+    @property
+    def reserved(self) -> float:
+        """Bytes the caches may fill (their capacities): checked before the run."""
+        return float(sum(c.capacity for c in self.caches))
+
+    @property
+    def used(self) -> float:
+        """Bytes the caches hold now."""
+        return float(sum(c.used for c in self.caches))
+
+
 @dataclass
 class RunContext:
     """Everything of one run a workload may use."""
@@ -48,10 +81,16 @@ class RunContext:
     network: FlowNetwork
     sites: dict[str, Site]
     labels: dict[str, int] = field(default_factory=dict)
+    storage: dict[str, SiteStorage] = field(default_factory=dict)
+    """Cache storage per site (every MEC and cloud node of the run)."""
 
     def label(self, name: str) -> int:
         """A stable small integer for a name (node, group, class) used in tables."""
         return self.labels.setdefault(name, len(self.labels))
+
+    def store(self, site: str, cache: Stored) -> None:
+        """Keep a cache at a site: it counts in the site's storage."""
+        self.storage.setdefault(site, SiteStorage(None)).caches.append(cache)
 
 
 class Workload(Protocol):
@@ -89,4 +128,25 @@ def clients_reach(topology: Topology, clients: Sequence[str], index: int,
             continue
         topology.require_path(attach, site, loc, problems,
                               f'user group "{group}" cannot reach "{site}"')
+    return problems
+
+
+def storage_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
+    """Sites whose caches, added up over the workloads, exceed the site's `storage`."""
+    needs: dict[str, list[tuple[str, float]]] = {}
+    for spec in scenario.workloads:
+        hook = getattr(WORKLOADS.get(spec.kind), "storage_needs", None)
+        for site, size in [] if hook is None else hook(spec, topology):
+            needs.setdefault(site, []).append((spec.name, size))
+    problems: list[Problem] = []
+    for i, node in enumerate(scenario.nodes):
+        storage = getattr(node, "storage", None)
+        held = needs.get(node.name, [])
+        total = sum(size for _, size in held)
+        if storage is None or total <= storage:
+            continue
+        parts = ", ".join(f"{name} {format_quantity(size, 'size')}" for name, size in held)
+        problems.append(Problem(("nodes", i, "storage"), (
+            f'the caches kept at "{node.name}" need {format_quantity(total, "size")} ({parts}), '
+            f"more than its storage of {format_quantity(storage, 'size')}")))
     return problems

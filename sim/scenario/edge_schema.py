@@ -104,7 +104,10 @@ class CourseLearningSpec(Spec):
     placement: PlacementSpec = Field(
         default_factory=lambda: PlacementSpec(policy="nearest_mec"),
         description="Where each recommendation is computed.")
-    cache: Literal["lru", "lfu", "fifo"] = Field("lru", description="Cache policy at MEC sites.")
+    cache: Literal["lru", "lfu", "fifo", "static_top_k"] = Field(
+        "lru", description="Cache policy at MEC sites: lru, lfu, fifo, or static_top_k (the "
+        "most popular watched segments at the start of the run, fixed; misses are never "
+        "admitted).")
     cache_size: Size = Field(2e9, description="Cache capacity at each MEC site, bytes.")
     prefetch_segments: int = Field(
         0, ge=0, description="Segments of each recommended course to prefetch; 0: none.")
@@ -125,4 +128,6 @@ class CourseLearningSpec(Spec):
                              f"segments ({self.segments})")
         if self.top_k > self.courses:
             raise ValueError(f"top_k ({self.top_k}) must not exceed courses ({self.courses})")
+        if self.cache == "static_top_k" and self.prefetch_segments:
+            raise ValueError("a static_top_k cache admits nothing: prefetch_segments must be 0")
         return self

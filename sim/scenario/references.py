@@ -21,6 +21,7 @@ from sim.scenario.schema import (
     UserGroup,
 )
 from sim.scenario.stream_schema import CourseVideoSpec, LiveClassSpec, VrLessonSpec
+from sim.scenario.units import format_quantity
 
 __all__ = ["NEAREST_MEC", "THE_CLOUD", "check_references"]
 
@@ -83,6 +84,19 @@ class _Checker:
                 )
             else:
                 self.adjacent.add(frozenset((node.name, node.attach)))
+
+    def check_memory(self) -> None:
+        """No job kind may need more memory than its site has: it could never start."""
+        for i, node in enumerate(self.scenario.nodes):
+            if not isinstance(node, MecNode | CloudNode) or node.memory is None \
+                    or node.compute is None:
+                continue
+            for kind, cost in node.compute.service.items():
+                if cost.memory > node.memory:
+                    self.add(("nodes", i, "compute", "service", kind, "memory"),
+                             f"a {_q(kind)} job needs {format_quantity(cost.memory, 'size')}, "
+                             f"more than the site's memory "
+                             f"({format_quantity(node.memory, 'size')}): it could never start")
 
     def check_links(self) -> None:
         seen: dict[frozenset[str], int] = {}
@@ -316,6 +330,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
     """Problems with names that refer to nothing, or to the wrong kind of thing."""
     checker = _Checker(scenario)
     checker.check_nodes()
+    checker.check_memory()
     checker.check_links()
     checker.check_routes()
     checker.check_workloads()

@@ -10,7 +10,7 @@ at one alternative instead of listing all of them.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,7 @@ from sim.scenario.quantities import (
     Size,
 )
 from sim.scenario.radio_schema import RadioSpec, UeRadioSpec
-from sim.scenario.spec_base import Name, Spec
+from sim.scenario.spec_base import Name, QuietSpec, Spec
 from sim.scenario.stream_schema import (
     CourseVideoSpec,
     LiveClassSpec,
@@ -143,11 +143,24 @@ class NetworkSpec(Spec):
 # ------------------------------------------------------------ service-time models
 
 
-class DeterministicDist(Spec):
+JobMemory = Annotated[Size, Field(
+    description='Memory a job of this kind holds while in service, e.g. "2 GB"; with the '
+    "site's `memory` it bounds the jobs served at once.")]
+
+
+class _JobCost(QuietSpec):
+    """What one job of a kind costs a site: its service time (the subclasses) and its
+    `memory`, declared last in each so that it comes after the distribution's keys."""
+
+    quiet: ClassVar[tuple[str, ...]] = ("memory",)
+
+
+class DeterministicDist(_JobCost):
     """Always the same value."""
 
     dist: Literal["deterministic"]
     value: Duration = Field(description="The constant service time.")
+    memory: JobMemory = 0.0
 
     def mean(self) -> float:
         return self.value
@@ -156,11 +169,12 @@ class DeterministicDist(Spec):
         return 0.0
 
 
-class ExponentialDist(Spec):
+class ExponentialDist(_JobCost):
     """Memoryless service times (the M in M/M/c)."""
 
     dist: Literal["exponential"]
     mean_: PositiveDuration = Field(alias="mean", description="Mean service time.")
+    memory: JobMemory = 0.0
 
     def mean(self) -> float:
         return self.mean_
@@ -169,12 +183,13 @@ class ExponentialDist(Spec):
         return self.mean_
 
 
-class LognormalDist(Spec):
+class LognormalDist(_JobCost):
     """Right-skewed service times, given by the mean and standard deviation of the times."""
 
     dist: Literal["lognormal"]
     mean_: PositiveDuration = Field(alias="mean", description="Mean service time.")
     sd: PositiveDuration = Field(description="Standard deviation of the service time.")
+    memory: JobMemory = 0.0
 
     def mean(self) -> float:
         return self.mean_
@@ -188,12 +203,13 @@ class LognormalDist(Spec):
         return math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2)
 
 
-class UniformDist(Spec):
+class UniformDist(_JobCost):
     """Service times uniform between two bounds."""
 
     dist: Literal["uniform"]
     low: Duration = Field(description="Smallest service time.")
     high: Duration = Field(description="Largest service time.")
+    memory: JobMemory = 0.0
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformDist:
@@ -208,11 +224,12 @@ class UniformDist(Spec):
         return (self.high - self.low) / math.sqrt(12.0)
 
 
-class EmpiricalDist(Spec):
+class EmpiricalDist(_JobCost):
     """Service times drawn uniformly from measured values."""
 
     dist: Literal["empirical"]
     values: list[Duration] = Field(min_length=1, description="Measured service times.")
+    memory: JobMemory = 0.0
 
     def mean(self) -> float:
         return math.fsum(self.values) / len(self.values)
@@ -247,18 +264,31 @@ class _Node(Spec):
     name: Name = Field(description="Unique node name.")
 
 
-class CloudNode(_Node):
+class _Site(_Node, QuietSpec):
+    """A node that can compute and store: its resources besides the servers."""
+
+    quiet: ClassVar[tuple[str, ...]] = ("memory", "storage")
+
+    kind: str  # narrowed by each kind of site; declared here to keep it second in dumps
+    compute: ComputeSpec | None = Field(None, description="Compute; absent = no jobs here.")
+    memory: PositiveSize | None = Field(
+        None, description='Memory for the jobs in service, e.g. "64 GB": a job starts only '
+        "when its kind's `memory` fits in what the running jobs leave; absent = unlimited.")
+    storage: Size | None = Field(
+        None, description='Cache storage, e.g. "2 TB": the caches workloads keep at the site '
+        "must fit in it together; absent = unlimited.")
+
+
+class CloudNode(_Site):
     """The core cloud data centre."""
 
     kind: Literal["cloud"]
-    compute: ComputeSpec | None = Field(None, description="Compute; absent = no jobs here.")
 
 
-class MecNode(_Node):
+class MecNode(_Site):
     """A multi-access edge computing site."""
 
     kind: Literal["mec"]
-    compute: ComputeSpec | None = Field(None, description="Compute; absent = no jobs here.")
 
 
 class CoreNode(_Node):

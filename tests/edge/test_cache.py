@@ -59,9 +59,9 @@ def names(cache: LruCache | FifoCache | LfuCache) -> str:
 
 
 def test_registry() -> None:
-    assert {"lru", "lfu", "fifo", "static_topk"} <= set(CACHES.names())
+    assert {"lru", "lfu", "fifo", "static_top_k"} <= set(CACHES.names())
     assert isinstance(make_cache("lru", 10), LruCache)
-    assert isinstance(make_cache("static_topk", 2, ranked=[(5, 1)]), StaticTopKCache)
+    assert isinstance(make_cache("static_top_k", 2, ranked=[(5, 1)]), StaticTopKCache)
     with pytest.raises(UnknownPluginError, match="lru"):
         CACHES.get("lruu")
 

@@ -43,6 +43,15 @@ def run(tmp_path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     return out.tables, out.summary["learning"]["learn"]
 
 
+def load_errors(tmp_path: Path, data: dict[str, Any]) -> str:
+    """The located problems of a scenario that must not load."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    return str(err.value)
+
+
 @pytest.mark.parametrize("seed", [5, 6])
 def test_prefetch_hit_ratio_rises_with_following_and_beats_plain_lru(
         tmp_path: Path, seed: int) -> None:
@@ -110,17 +119,10 @@ def test_inference_at_the_mec_site_is_an_mmc_queue(tmp_path: Path) -> None:
 
 
 def test_bad_learning_workloads_are_located_errors(tmp_path: Path) -> None:
-    data = scenario(watch_segments=30, origin="nowhere")
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
-    assert "watch_segments (30) must not exceed segments (20)" in str(err.value)
-    data = scenario(origin="nowhere")
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
-    assert "workloads[0].origin" in str(err.value) and '"nowhere" is not a node' in str(err.value)
+    errors = load_errors(tmp_path, scenario(watch_segments=30, origin="nowhere"))
+    assert "watch_segments (30) must not exceed segments (20)" in errors
+    errors = load_errors(tmp_path, scenario(origin="nowhere"))
+    assert "workloads[0].origin" in errors and '"nowhere" is not a node' in errors
 
 
 def test_latency_aware_recommendations_stay_in_budget_on_an_overloaded_mec_site(
@@ -159,13 +161,9 @@ def test_every_completed_course_is_settled_in_the_cloud(tmp_path: Path) -> None:
 
 
 def test_settlement_needs_a_ledger_job(tmp_path: Path) -> None:
-    data = scenario(settlement={"site": "cloud", "job": "settle"})
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
-    assert "workloads[0].settlement.job" in str(err.value)
-    assert 'no service time for job kind "settle"' in str(err.value)
+    errors = load_errors(tmp_path, scenario(settlement={"site": "cloud", "job": "settle"}))
+    assert "workloads[0].settlement.job" in errors
+    assert 'no service time for job kind "settle"' in errors
 
 
 def test_batched_inference_takes_one_draw_scaled_by_the_batch(tmp_path: Path) -> None:
@@ -200,3 +198,46 @@ def test_prefetched_segments_hit_even_while_still_on_their_way(tmp_path: Path) -
     _, summary = run(tmp_path, data)
     assert summary["hit_ratio"] == 1.0
     assert summary["prefetched"] <= summary["prefetch_bytes"] / (2e6 * 4 / 8)
+
+
+def test_static_top_k_hit_ratio_is_the_probability_of_the_cached_segments(
+        tmp_path: Path) -> None:
+    # Independent references: follow = 0, so every course is a Zipf(0.8) draw over 300
+    # courses, and each viewing requests its first 2 segments once.  A segment of the
+    # course of rank r is requested with probability p_r / 2.  The cache holds 61
+    # segments of 125 kB: the 30 most popular courses whole and the first segment of
+    # the 31st, so the hit ratio is sum(p_1..p_30) + p_31 / 2 (the sum of the cached
+    # items' probabilities), whatever the timing.
+    k, watched, size = 61, 2, 2e6 * 0.5 / 8
+    data = scenario(follow=0.0, alpha=0.8, cache="static_top_k", cache_size=k * size,
+                    segment_duration="0.5 s", think_time="1 s", watch_segments=watched)
+    data["nodes"][2]["count"] = 400
+    data["duration"], data["warmup"] = 240.0, 20.0
+    tables, summary = run(tmp_path, data)
+    weights = np.arange(1, 301, dtype=float) ** -0.8
+    p = weights / weights.sum()
+    full, part = divmod(k, watched)
+    expected = p[:full].sum() + part / watched * p[full]
+    # Hits of one viewing are all-or-nothing (but the 31st course's), so the viewings
+    # are the independent samples: per viewing the hit fraction is 1, 1/2 or 0.
+    variance = p[:full].sum() + (part / watched) ** 2 * p[full] - expected ** 2
+    viewings = summary["segment_requests"] / watched
+    assert viewings > 40_000
+    tolerance = 4.0 * np.sqrt(variance / viewings)  # 4 standard errors: about 0.01
+    assert abs(summary["hit_ratio"] - expected) <= tolerance, (
+        summary["hit_ratio"], expected, tolerance)
+    # The set never changes: exactly those segments hit, every miss crosses the backhaul.
+    content = tables["content"]
+    cached = (content["course"] < full) | ((content["course"] == full)
+                                          & (content["segment"] < part))
+    assert np.array_equal(content["hit"], cached)
+    misses = int((~content["hit"]).sum())
+    in_flight = 400  # at most one segment per learner when the run ends
+    assert misses * size <= summary["backhaul_bytes"] <= (misses + in_flight) * size
+    assert summary["prefetched"] == 0
+
+
+def test_static_top_k_refuses_prefetch(tmp_path: Path) -> None:
+    errors = load_errors(tmp_path, scenario(cache="static_top_k", prefetch_segments=2))
+    assert "bad.yaml:" in errors and "workloads[0]" in errors
+    assert "static_top_k cache admits nothing: prefetch_segments must be 0" in errors
