@@ -40,7 +40,7 @@ def test_calibrate_compares_the_same_receivers_and_writes_its_report(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = two_class_scenario(tmp_path / "s.yaml", far_delay="30 ms")
     code = main(["calibrate", str(scenario), "--duration", "4 s", "--out", str(tmp_path),
-                 "--no-plots"])
+                 "--no-plots", "--size", "192x144"])
     out = capsys.readouterr().out
     assert code in (0, 1)
     assert "simulated + receive hold" in out and "p50 gap" in out

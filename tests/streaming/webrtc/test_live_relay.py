@@ -33,6 +33,10 @@ from streaming.webrtc.supervisor import LiveError, LiveOptions, run_live
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+SMALL = ["--size", "192x144"]
+"""The smallest frame that holds a stamp: the codecs' CPU is a third of 320x240's, so
+the tests leave the machine's second core mostly free."""
+
 
 def two_class_scenario(path: Path, *, far_delay: str = "2 ms", far_loss: str = "0%") -> Path:
     """A teacher and two students, "near" and "far", through a MEC relay; the two
@@ -74,7 +78,7 @@ def test_frames_arrive_and_50_ms_more_on_one_leg_shows(tmp_path: Path) -> None:
     scenario = two_class_scenario(tmp_path / "s.yaml", far_delay="52 ms")
     netns_before = _namespaces()
     assert main(["live", str(scenario), "--duration", "6 s", "--out", str(tmp_path / "out"),
-                 "--quiet", "--no-plots"]) == 0
+                 "--quiet", "--no-plots", *SMALL]) == 0
     folder = next((tmp_path / "out" / "two_students").glob("live-*"))
     frames = pq.read_table(folder / "tables" / "frames.parquet").to_pandas()
     summary = json.loads((folder / "summary.json").read_text())
@@ -98,7 +102,7 @@ def test_the_live_summary_has_the_simulated_summary_keys(tmp_path: Path) -> None
     assert main(["run", str(scenario), "--out", str(tmp_path / "sim"), "--quiet",
                  "--no-plots"]) == 0
     assert main(["live", str(scenario), "--duration", "3 s", "--out", str(tmp_path / "live"),
-                 "--quiet", "--no-plots", "--receivers", "1"]) == 0
+                 "--quiet", "--no-plots", "--receivers", "1", *SMALL]) == 0
     simulated = json.loads(next((tmp_path / "sim").glob("*/*/summary.json")).read_text())
     live = json.loads(next((tmp_path / "live").glob("*/live-*/summary.json")).read_text())
     assert set(live["frames"]["lesson"]) == set(simulated["frames"]["lesson"])
@@ -112,6 +116,8 @@ def test_the_live_summary_has_the_simulated_summary_keys(tmp_path: Path) -> None
 def test_a_5_percent_loss_shows_as_5_percent_packet_loss(tmp_path: Path) -> None:
     scenario = two_class_scenario(tmp_path / "s.yaml", far_loss="5%")
     plan = live_plan(load_scenario(scenario, []).scenario, 2)
+    # Full size: a 192x144 frame is too small to fill 2.5 Mbit/s, and the loss ratio
+    # needs a thousand packets or more to be known within a point.
     result = run_live(plan, LiveOptions(duration=6.0))
     far = result.receivers[1]
     assert plan.receivers[1].group == "far"
@@ -132,7 +138,7 @@ def test_a_dying_relay_fails_the_run_and_leaves_no_process(tmp_path: Path) -> No
 
     started = time.monotonic()
     with pytest.raises(LiveError, match="the relay process was killed by SIGKILL while streaming"):
-        run_live(plan, LiveOptions(duration=30.0, report=kill_relay_when,
+        run_live(plan, LiveOptions(duration=30.0, width=192, height=144, report=kill_relay_when,
                                    on_spawn=pids.__setitem__))
     assert time.monotonic() - started < 25.0  # failed at once, not at the end of the run
     assert set(pids) == {"relay", "sender", "receiver-0", "receiver-1"}
@@ -142,7 +148,7 @@ def test_a_dying_relay_fails_the_run_and_leaves_no_process(tmp_path: Path) -> No
 def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
     scenario = two_class_scenario(tmp_path / "s.yaml")
     cli = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "live", str(scenario),
-                            "--duration", "60 s", "--out", str(tmp_path / "out")],
+                            "--duration", "60 s", "--out", str(tmp_path / "out"), *SMALL],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     children: list[int] = []
     try:
