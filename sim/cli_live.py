@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from sim.cli_common import EXIT_OK
+from sim.cli_common import EXIT_INPUT, EXIT_OK
 from sim.scenario.problems import ScenarioError
 
 __all__ = ["EXIT_LIVE", "add_live_options", "add_parser", "load_plan", "play", "run"]
@@ -51,9 +51,9 @@ def _size(text: str) -> tuple[int, int]:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT") from None
-    if width % 16 or height % 16 or not (192 <= width <= 1920 and 144 <= height <= 1080):
+    if width % 16 or height % 16 or not (192 <= width <= 1920 and 144 <= height <= 1088):
         raise argparse.ArgumentTypeError(
-            "give multiples of 16, from 192x144 to 1920x1080 (the stamp needs 192x128)")
+            "give multiples of 16, from 192x144 to 1920x1088 (the stamp needs 192x128)")
     return width, height
 
 
@@ -109,6 +109,11 @@ def play(plan: Any, ns: argparse.Namespace, console: Console,
         return LiveOptions(duration=ns.duration, width=ns.size[0], height=ns.size[1],
                            report=report)
 
+    try:
+        ns.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        sys.stderr.write(f"edgestream {command}: error: --out {ns.out}: {exc.strerror}\n")
+        raise SystemExit(EXIT_INPUT) from None
     try:
         if ns.quiet or not console.is_terminal:
             report = None if ns.quiet else (lambda phase: console.print(f"live: {phase}"))

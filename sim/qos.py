@@ -452,8 +452,10 @@ def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
         grid.add_row(_frames(summary))
     if summary.get("learning"):
         grid.add_row(_learning(summary))
-    grid.add_row(_sites(summary))
+    if "sites" in summary:  # a live run (docs/live.md) has frames only
+        grid.add_row(_sites(summary))
     if summary.get("radio"):
         grid.add_row(_cells(summary["radio"], top_links))
-    grid.add_row(_links(summary, top_links))
+    if "links" in summary:
+        grid.add_row(_links(summary, top_links))
     return grid

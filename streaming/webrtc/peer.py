@@ -21,11 +21,14 @@ import resource
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streaming.webrtc.control import LIMIT, Channel
 
-__all__ = ["Peer", "cpu_seconds", "main", "now_us"]
+if TYPE_CHECKING:
+    from aiortc import RTCPeerConnection
+
+__all__ = ["Peer", "cpu_seconds", "main", "now_us", "peer_connection"]
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
@@ -45,6 +48,17 @@ def pin_bitrate(bps: float) -> None:
     for module in (vpx, h264):
         for name in ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE"):
             setattr(module, name, int(bps))
+
+
+def peer_connection() -> RTCPeerConnection:
+    """An aiortc peer connection for the live run: no STUN server to ask (the run is
+    on loopback), and every medium on one transport (max-bundle), so the one host
+    candidate the supervisor points at the impairment stage carries the video and
+    the data channel alike."""
+    from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection
+
+    return RTCPeerConnection(RTCConfiguration(iceServers=[],
+                                              bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
 
 
 def now_us(epoch: float) -> int:
@@ -79,7 +93,8 @@ class Peer:
         reader, writer = await asyncio.open_connection(
             "127.0.0.1", self.config["control_port"], limit=LIMIT)
         self.channel = Channel(reader, writer)
-        await self.channel.send({"op": "hello", "name": self.name, "pid": os.getpid()})
+        await self.channel.send({"op": "hello", "name": self.name, "pid": os.getpid(),
+                                 "token": self.config["token"]})
         while True:
             message = await self.channel.receive()
             if message is None:  # the supervisor is gone: so are we

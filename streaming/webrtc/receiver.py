@@ -15,10 +15,10 @@ import time
 from typing import Any
 
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from av import VideoFrame
 
-from streaming.webrtc.peer import Peer, cpu_seconds, now_us
+from streaming.webrtc.peer import Peer, cpu_seconds, now_us, peer_connection
 from streaming.webrtc.stamp import read_stamp
 
 __all__ = ["PROBE_INTERVAL", "Receiver", "primary_stream_counts"]
@@ -51,12 +51,13 @@ def primary_stream_counts(pc: RTCPeerConnection) -> tuple[int, int]:
 class Receiver(Peer):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = peer_connection()
         self.frames: list[tuple[int, int, int, int]] = []
         """(frame, capture us, display us, key) of each frame with a readable stamp."""
         self.unreadable = 0
         self.rtts: list[float] = []
         self._first_us: int | None = None
+        self._first_bytes = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _play(self, track: MediaStreamTrack) -> None:
@@ -77,7 +78,13 @@ class Receiver(Peer):
             self.frames.append((stamp.seq, stamp.t_us, shown, int(frame.key_frame)))
             if self._first_us is None:
                 self._first_us = shown
+                self._first_bytes = await self._bytes_received()
                 await self.event("media")
+
+    async def _bytes_received(self) -> int:
+        stats = await self.pc.getStats()
+        return sum(getattr(s, "bytesReceived", 0) or 0 for s in stats.values()
+                   if s.type == "transport")
 
     async def _probe(self, channel: Any) -> None:
         while True:
@@ -113,9 +120,7 @@ class Receiver(Peer):
             return None
         if op == "stop":
             expected, received = primary_stream_counts(self.pc)
-            stats = await self.pc.getStats()
-            bytes_received = sum(getattr(s, "bytesReceived", 0) or 0 for s in stats.values()
-                                 if s.type == "transport")
+            bytes_received = await self._bytes_received() - self._first_bytes
             for task in self._tasks:
                 task.cancel()
             await self.pc.close()

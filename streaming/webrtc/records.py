@@ -62,8 +62,7 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def _receiver_bitrate(measured: dict[str, Any]) -> float:
-    """Transport bits per second from the receiver's first frame to its stop (the
-    call set-up before the first frame carries next to nothing)."""
+    """Transport bits per second from the receiver's first frame to its stop."""
     span = (measured["stopped_us"] - (measured["first_us"] or 0)) / 1e6
     return 8.0 * measured["bytes_received"] / span if span > 0 else math.nan
 
@@ -111,9 +110,10 @@ def live_output(result: LiveResult) -> RunOutput:
     spec = plan.spec
     seconds = (result.end_us - result.start_us) / 1e6
     scenario = plan.scenario.model_copy(update={"duration": seconds, "warmup": 0.0})
-    run_id = "live-" + run_id_of(scenario)
-    log = _frame_log(result)
     n = len(plan.receivers)
+    opts = result.options
+    run_id = f"live-{run_id_of(scenario)}-{n}rx-{opts.width}x{opts.height}"
+    log = _frame_log(result)
     interval = 1.0 / spec.frame_rate
     zeros = np.zeros(n)
     section = frame_summary(log, 0.0, seconds, seconds + spec.max_latency,
@@ -125,7 +125,7 @@ def live_output(result: LiveResult) -> RunOutput:
     span = (sent[-1][1] - sent[0][1]) / 1e6 if len(sent) > 1 else 0.0
     section.update({
         "relay": plan.relay,
-        "frames_sent": sum(1 for _, t in sent if result.start_us <= t < result.end_us),
+        "frames_sent": len(sent),  # as in a simulated run: every frame the teacher sent
         "sent_bitrate_bps": 8.0 * result.sender["bytes_sent"] / span if span > 0 else None,
         "uplink_flows": None,
         "downlink_flows": None,

@@ -13,14 +13,13 @@ from typing import Any
 
 from aiortc import (
     MediaStreamTrack,
-    RTCConfiguration,
     RTCDataChannel,
     RTCPeerConnection,
     RTCSessionDescription,
 )
 from aiortc.contrib.media import MediaRelay
 
-from streaming.webrtc.peer import Peer, cpu_seconds
+from streaming.webrtc.peer import Peer, cpu_seconds, peer_connection
 from streaming.webrtc.receiver import primary_stream_counts
 
 __all__ = ["Relay"]
@@ -46,7 +45,7 @@ class Relay(Peer):
                 await self.event("media")
 
     async def _answer(self, peer: str, sdp: str) -> str:
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = peer_connection()
         self.pcs[peer] = pc
         if peer == "sender":
             @pc.on("track")

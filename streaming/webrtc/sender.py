@@ -9,11 +9,11 @@ import time
 from typing import Any
 
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from av import VideoFrame
 
-from streaming.webrtc.peer import Peer, cpu_seconds, now_us
+from streaming.webrtc.peer import Peer, cpu_seconds, now_us, peer_connection
 from streaming.webrtc.stamp import draw_stamp
 
 __all__ = ["Sender", "StampedVideo"]
@@ -60,7 +60,7 @@ class StampedVideo(MediaStreamTrack):
 class Sender(Peer):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = peer_connection()
         self.track = StampedVideo(config["fps"], config["width"], config["height"],
                                   self.epoch, config["seed"])
         self.sent_to: int | None = None

@@ -19,9 +19,10 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,16 @@ class _Process:
         self.hello = asyncio.Event()
         self.events: dict[str, asyncio.Event] = {}
         self.replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.stopping = False
-        self.lost = asyncio.Event()
-        """Set when the process or its control connection ended unasked."""
+        self.ended = asyncio.Event()
+        """Set when the process exits or its control connection closes."""
+        self.done = False
+        """It has handed in its results (or the run is over): its end is no news."""
+        self.problem: str | None = None
+        """What was wrong with its control messages, if anything."""
+
+    @property
+    def lost(self) -> bool:
+        return self.ended.is_set() and not self.done
 
     def event(self, what: str) -> asyncio.Event:
         return self.events.setdefault(what, asyncio.Event())
@@ -103,13 +111,16 @@ class _Process:
 
     async def read(self) -> None:
         assert self.channel is not None
-        while (message := await self.channel.receive()) is not None:
-            if message.get("op") == "event":
-                self.event(message["what"]).set()
-            else:
-                self.replies.put_nowait(message)
-        if not self.stopping:
-            self.lost.set()
+        try:
+            while (message := await self.channel.receive()) is not None:
+                if message.get("op") == "event":
+                    self.event(message["what"]).set()
+                else:
+                    self.replies.put_nowait(message)
+        except ValueError as exc:  # over the size limit, or not JSON
+            self.problem = f"sent a control message that cannot be read ({exc})"
+        finally:
+            self.ended.set()
 
 
 class _Supervisor:
@@ -138,9 +149,13 @@ class _Supervisor:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         channel = Channel(reader, writer)
-        hello = await channel.receive()
+        try:
+            hello = await channel.receive()
+        except ValueError:
+            hello = None
         proc = self.processes.get(hello.get("name", "")) if hello else None
-        if proc is None:
+        if proc is None or hello is None or hello.get("token") != self.token \
+                or proc.channel is not None:
             channel.close()
             return
         proc.channel = channel
@@ -169,27 +184,27 @@ class _Supervisor:
     async def _watch(self, proc: _Process) -> None:
         assert proc.proc is not None
         await proc.proc.wait()
-        if not proc.stopping:
-            proc.lost.set()
+        proc.ended.set()
 
     async def _guard(self, proc: _Process, waiting: asyncio.Future[Any] | None, what: str,
                      timeout: float) -> Any:
         """`waiting`'s result, unless a peer is lost first or the time runs out; with
         no `waiting`, wait out the time unless a peer is lost."""
-        lost = [asyncio.ensure_future(p.lost.wait()) for p in self.processes.values()]
-        watched = lost if waiting is None else [waiting, *lost]
+        ends = [asyncio.ensure_future(p.ended.wait())
+                for p in self.processes.values() if not p.done]
+        watched = ends if waiting is None else [waiting, *ends]
         try:
             done, _ = await asyncio.wait(watched, timeout=timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in lost:
+            for task in ends:
                 task.cancel()
         if waiting is not None:
             if waiting in done:
                 return waiting.result()
             waiting.cancel()
         for p in self.processes.values():
-            if p.lost.is_set():
+            if p.lost:
                 raise self._fail(p, await self._ending(p))
         if waiting is not None:
             raise self._fail(proc, f"did not {what} within {timeout:g} s")
@@ -198,6 +213,8 @@ class _Supervisor:
     @staticmethod
     async def _ending(proc: _Process) -> str:
         """How a lost process ended, for the message (its exit is reaped first)."""
+        if proc.problem is not None:
+            return proc.problem
         if proc.proc is None:
             return "did not start"
         with contextlib.suppress(asyncio.TimeoutError):
@@ -273,8 +290,8 @@ class _Supervisor:
             results: dict[str, dict[str, Any]] = {}
             for name in [leg.name for leg in self.plan.receivers] + ["relay", "sender"]:
                 proc = self.processes[name]
-                proc.stopping = True
                 results[name] = await self._request(proc, {"op": "stop"}, "result")
+                proc.done = True  # it exits now
             return LiveResult(
                 self.plan, self.options, start, end, results["sender"], results["relay"],
                 [results[leg.name] for leg in self.plan.receivers],
@@ -288,7 +305,7 @@ class _Supervisor:
     async def _shut_down(self) -> None:
         """Stop every process (kill the stubborn) and close every socket."""
         for proc in self.processes.values():
-            proc.stopping = True
+            proc.done = True
             if proc.channel is not None:
                 proc.channel.close()
         for proc in self.processes.values():
@@ -308,7 +325,27 @@ class _Supervisor:
             task.cancel()
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C (peers stopped, temporary files removed),
+    where a plain SIGTERM would end the supervisor and leave its temporary folder."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_live(plan: LivePlan, options: LiveOptions) -> LiveResult:
-    """Play the plan's live class through real processes; raises :class:`LiveError`."""
-    with tempfile.TemporaryDirectory(prefix="edgestream-live-") as folder:
+    """Play the plan's live class through real processes; raises :class:`LiveError`,
+    or KeyboardInterrupt on Ctrl-C or SIGTERM, after every peer has stopped."""
+    with tempfile.TemporaryDirectory(prefix="edgestream-live-") as folder, \
+            _terminate_as_interrupt():
         return asyncio.run(_Supervisor(plan, options, Path(folder)).run())
