@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 from sim.cli_common import EXIT_INPUT, EXIT_OK
 from sim.scenario.problems import ScenarioError
 
-__all__ = ["EXIT_LIVE", "add_live_options", "add_parser", "load_plan", "play", "run"]
+__all__ = ["EXIT_LIVE", "add_live_options", "add_parser", "load_plan", "play", "receivers_table",
+           "run"]
 
 EXIT_LIVE = 4
 """A live run failed: a peer process crashed, or a step timed out."""
@@ -131,6 +133,30 @@ def play(plan: Any, ns: argparse.Namespace, console: Console,
     return output, write_run(output, ns.out, plots=not ns.no_plots)
 
 
+def receivers_table(live: dict[str, Any]) -> Table:
+    """What each receiver measured that only a real run has: RTP loss and RTT."""
+    table = Table(title="live measurements per receiver (RTP loss before retransmission)")
+    for column in ("receiver", "student", "RTP loss", "RTT p50", "RTT p95", "frames shown",
+                   "unreadable"):
+        table.add_column(column, justify="left" if column in ("receiver", "student")
+                         else "right")
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{1e3 * value:.1f} ms"
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    for r in live["receivers"]:
+        table.add_row(r["name"], f"{r['group']}[{r['user']}]", share(r["packet_loss_ratio"]),
+                      ms(r["rtt_s"]["p50"]), ms(r["rtt_s"]["p95"]), str(r["frames_shown"]),
+                      str(r["unreadable_frames"]))
+    table.caption = (f"teacher to relay: {share(live['relay_packet_loss_ratio'])} RTP loss; "
+                     f"known receive-side hold {1e3 * live['receive_hold_s']:.0f} ms "
+                     "(docs/live.md)")
+    return table
+
+
 def run(ns: argparse.Namespace, console: Console) -> int:
     from sim.qos import summary_table
 
@@ -141,5 +167,6 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     output, folder = played
     if not ns.quiet:
         console.print(summary_table(output.summary))
+        console.print(receivers_table(output.summary["live"]))
     console.print(f"results: {folder}", soft_wrap=True, markup=False)
     return EXIT_OK

@@ -88,12 +88,16 @@ def test_frames_arrive_and_50_ms_more_on_one_leg_shows(tmp_path: Path) -> None:
     assert rtt["far"] - rtt["near"] == pytest.approx(0.100, abs=0.020)
 
 
-def test_the_live_summary_has_the_simulated_summary_keys(tmp_path: Path) -> None:
+def test_the_live_summary_has_the_simulated_summary_keys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = two_class_scenario(tmp_path / "s.yaml")
     assert main(["run", str(scenario), "--out", str(tmp_path / "sim"), "--quiet",
                  "--no-plots"]) == 0
+    capsys.readouterr()
     assert main(["live", str(scenario), "--duration", "3 s", "--out", str(tmp_path / "live"),
-                 "--quiet", "--no-plots", "--receivers", "1", *SMALL]) == 0
+                 "--no-plots", "--receivers", "1", *SMALL]) == 0
+    printed = capsys.readouterr().out
+    assert "live measurements per receiver" in printed and "near[0]" in printed
     simulated = json.loads(next((tmp_path / "sim").glob("*/*/summary.json")).read_text())
     live = json.loads(next((tmp_path / "live").glob("*/live-*/summary.json")).read_text())
     assert set(live["frames"]["lesson"]) == set(simulated["frames"]["lesson"])
