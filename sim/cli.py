@@ -93,21 +93,13 @@ def _cmd_run(ns: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_validate(ns: argparse.Namespace, console: Console) -> int:
-    from sim.qos import check_targets, flatten
-    from sim.run import Run
+    from sim.run import prepared_run
     from sim.scenario.loader import load_scenario
 
     failed = False
     for path in ns.files:
         try:
-            loaded = load_scenario(path, ns.overrides)
-            try:
-                run = Run(loaded.scenario, loaded.source_dir)
-                problems = check_targets(loaded.scenario.qos, flatten(run.summary()))
-                if problems:
-                    raise ScenarioError(problems)
-            except ScenarioError as exc:
-                raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
+            prepared_run(load_scenario(path, ns.overrides))
         except ScenarioError as exc:
             failed = True
             print_problems(exc)

@@ -18,7 +18,6 @@ from rich.table import Table
 
 from sim.cli_common import EXIT_OK, EXIT_QOS, progress
 from sim.cli_live import EXIT_LIVE, add_live_options, load_plan, play
-from sim.scenario.problems import ScenarioError
 
 __all__ = ["add_parser", "run"]
 
@@ -34,21 +33,14 @@ def add_parser(sub: Any) -> None:
 
 
 def run(ns: argparse.Namespace, console: Console) -> int:
-    from sim.qos import check_targets, flatten
     from sim.results import run_folder, write_folder
-    from sim.run import Run
+    from sim.run import prepared_run
     from streaming.webrtc.calibration import TOLERANCE, calibrate
     from streaming.webrtc.records import receive_hold
 
     loaded, plan = load_plan(ns)
     scn = loaded.scenario
-    try:
-        sim_run = Run(scn, loaded.source_dir)
-        problems = check_targets(scn.qos, flatten(sim_run.summary()))
-        if problems:
-            raise ScenarioError(problems)
-    except ScenarioError as exc:
-        raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
+    sim_run = prepared_run(loaded)
     with progress(console, f"{scn.name} (simulated)", scn.duration, ns.quiet) as tick:
         simulated = sim_run.execute(tick)
     played = play(plan, ns, console, "calibrate")

@@ -89,18 +89,10 @@ def _read_baseline(path: str, targets: Any, scenario: str) -> dict[str, Any]:
 
 def _validate(path: str, ns: argparse.Namespace) -> None:
     """Raise the located problems of the scenario and its targets, as ``validate`` does."""
-    from sim.qos import check_targets, flatten
-    from sim.run import Run
+    from sim.run import prepared_run
     from sim.scenario.loader import load_scenario
 
-    loaded = load_scenario(path, overrides(ns))
-    try:
-        empty = Run(loaded.scenario, loaded.source_dir).summary()
-        problems = check_targets(loaded.scenario.qos, flatten(empty))
-        if problems:
-            raise ScenarioError(problems)
-    except ScenarioError as exc:
-        raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
+    prepared_run(load_scenario(path, overrides(ns)))
 
 
 def _check_one(path: str, baseline_path: str | None, tolerance: float,

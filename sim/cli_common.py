@@ -55,19 +55,12 @@ def progress(console: Console, label: str, total: float, quiet: bool) -> Iterato
 
 
 def run_one(path: str, ns: argparse.Namespace, console: Console) -> tuple[dict[str, Any], Path]:
-    from sim.qos import check_targets, flatten
     from sim.results import write_run
-    from sim.run import Run
+    from sim.run import prepared_run
     from sim.scenario.loader import load_scenario
 
     loaded = load_scenario(path, overrides(ns))
-    try:
-        run = Run(loaded.scenario, loaded.source_dir)
-        problems = check_targets(loaded.scenario.qos, flatten(run.summary()))
-        if problems:
-            raise ScenarioError(problems)
-    except ScenarioError as exc:
-        raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
+    run = prepared_run(loaded)
     scn = loaded.scenario
     with progress(console, scn.name, scn.duration, ns.quiet) as tick:
         output = run.execute(tick)

@@ -146,20 +146,13 @@ class ScenarioFile(pytest.File):
     _outcome: list[dict[str, Any]] | Exception | None = None
 
     def collect(self) -> Iterator[QosItem]:
-        from sim.qos import check_targets, flatten
-        from sim.run import Run
+        from sim.run import prepared_run
         from sim.scenario.loader import load_scenario
         from sim.scenario.problems import Problem, ScenarioError
 
         try:
             loaded = load_scenario(_shown(self.config, self.path))
-            try:
-                problems = check_targets(loaded.scenario.qos,
-                                         flatten(Run(loaded.scenario, loaded.source_dir).summary()))
-                if problems:
-                    raise ScenarioError(problems)
-            except ScenarioError as exc:
-                raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
+            prepared_run(loaded)
         except ScenarioError as exc:
             count = len(exc.problems)
             lines = [p.format() for p in exc.problems]

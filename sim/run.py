@@ -38,8 +38,9 @@ from sim.workload import (
 
 if TYPE_CHECKING:
     from sim.radio.access import RadioAccess
+    from sim.scenario.loader import LoadedScenario
 
-__all__ = ["Run", "RunOutput", "run_id_of"]
+__all__ = ["Run", "RunOutput", "prepared_run", "run_id_of"]
 
 SUMMARY_SCHEMA = "edgestream.summary/1"
 
@@ -323,3 +324,19 @@ def _events_scheduled(env: Any) -> int:
     """Events the environment has scheduled (simpy numbers them with a counter)."""
     text = repr(env._eid)
     return int(text[text.index("(") + 1 : text.index(")")])
+
+
+def prepared_run(loaded: LoadedScenario) -> Run:
+    """The run of a loaded scenario, checked before anything executes: its routing
+    (when it is built) and qos targets that name metrics its summary has, each
+    problem located at its place in the file."""
+    from sim.qos import check_targets, flatten
+
+    try:
+        run = Run(loaded.scenario, loaded.source_dir)
+        problems = check_targets(loaded.scenario.qos, flatten(run.summary()))
+        if problems:
+            raise ScenarioError(problems)
+    except ScenarioError as exc:
+        raise ScenarioError(loaded.document.locate_all(exc.problems)) from None
+    return run
