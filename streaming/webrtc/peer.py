@@ -28,7 +28,8 @@ from streaming.webrtc.control import LIMIT, Channel
 if TYPE_CHECKING:
     from aiortc import RTCPeerConnection
 
-__all__ = ["Peer", "cpu_seconds", "main", "now_us", "peer_connection"]
+__all__ = ["Peer", "cpu_seconds", "main", "now_us", "peer_connection", "primary_stream_counts",
+           "transport_bytes"]
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
@@ -59,6 +60,33 @@ def peer_connection() -> RTCPeerConnection:
 
     return RTCPeerConnection(RTCConfiguration(iceServers=[],
                                               bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+
+
+def primary_stream_counts(pc: RTCPeerConnection) -> tuple[int, int]:
+    """(expected, received) RTP packets of the media streams, retransmissions apart.
+
+    aiortc's ``getStats`` reports one inbound stream per receiver, whichever SSRC
+    it saw last, so with RTX on it may report the retransmission stream.  These
+    counts come from the receiver's per-SSRC statistics instead (RFC 3550: the
+    expected count follows the highest sequence number), leaving out the RTX
+    SSRCs, so a packet lost and then retransmitted still counts as lost: this is
+    the loss of the network, not what is left after repair.
+    """
+    expected = received = 0
+    for rtp in pc.getReceivers():
+        streams = getattr(rtp, "_RTCRtpReceiver__remote_streams", {})
+        rtx = getattr(rtp, "_RTCRtpReceiver__rtx_ssrc", {})
+        for ssrc, stream in streams.items():
+            if ssrc not in rtx:
+                expected += stream.packets_expected
+                received += stream.packets_received
+    return expected, received
+
+
+async def transport_bytes(pc: RTCPeerConnection, key: str) -> int:
+    """The transports' byte count `key` ("bytesSent" or "bytesReceived") so far."""
+    stats = await pc.getStats()
+    return sum(getattr(s, key, 0) or 0 for s in stats.values() if s.type == "transport")
 
 
 def now_us(epoch: float) -> int:

@@ -15,37 +15,23 @@ import time
 from typing import Any
 
 import numpy as np
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCSessionDescription
 from av import VideoFrame
 
-from streaming.webrtc.peer import Peer, cpu_seconds, now_us, peer_connection
+from streaming.webrtc.peer import (
+    Peer,
+    cpu_seconds,
+    now_us,
+    peer_connection,
+    primary_stream_counts,
+    transport_bytes,
+)
 from streaming.webrtc.stamp import read_stamp
 
-__all__ = ["PROBE_INTERVAL", "Receiver", "primary_stream_counts"]
+__all__ = ["PROBE_INTERVAL", "Receiver"]
 
 PROBE_INTERVAL = 0.2
 """Seconds between two round-trip probes."""
-
-
-def primary_stream_counts(pc: RTCPeerConnection) -> tuple[int, int]:
-    """(expected, received) RTP packets of the media streams, retransmissions apart.
-
-    aiortc's ``getStats`` reports one inbound stream per receiver, whichever SSRC
-    it saw last, so with RTX on it may report the retransmission stream.  These
-    counts come from the receiver's per-SSRC statistics instead (RFC 3550: the
-    expected count follows the highest sequence number), leaving out the RTX
-    SSRCs, so a packet lost and then retransmitted still counts as lost: this is
-    the loss of the network, not what is left after repair.
-    """
-    expected = received = 0
-    for rtp in pc.getReceivers():
-        streams = getattr(rtp, "_RTCRtpReceiver__remote_streams", {})
-        rtx = getattr(rtp, "_RTCRtpReceiver__rtx_ssrc", {})
-        for ssrc, stream in streams.items():
-            if ssrc not in rtx:
-                expected += stream.packets_expected
-                received += stream.packets_received
-    return expected, received
 
 
 class Receiver(Peer):
@@ -78,13 +64,8 @@ class Receiver(Peer):
             self.frames.append((stamp.seq, stamp.t_us, shown, int(frame.key_frame)))
             if self._first_us is None:
                 self._first_us = shown
-                self._first_bytes = await self._bytes_received()
+                self._first_bytes = await transport_bytes(self.pc, "bytesReceived")
                 await self.event("media")
-
-    async def _bytes_received(self) -> int:
-        stats = await self.pc.getStats()
-        return sum(getattr(s, "bytesReceived", 0) or 0 for s in stats.values()
-                   if s.type == "transport")
 
     async def _probe(self, channel: Any) -> None:
         while True:
@@ -120,7 +101,7 @@ class Receiver(Peer):
             return None
         if op == "stop":
             expected, received = primary_stream_counts(self.pc)
-            bytes_received = await self._bytes_received() - self._first_bytes
+            bytes_received = await transport_bytes(self.pc, "bytesReceived") - self._first_bytes
             for task in self._tasks:
                 task.cancel()
             await self.pc.close()

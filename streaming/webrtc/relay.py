@@ -19,8 +19,7 @@ from aiortc import (
 )
 from aiortc.contrib.media import MediaRelay
 
-from streaming.webrtc.peer import Peer, cpu_seconds, peer_connection
-from streaming.webrtc.receiver import primary_stream_counts
+from streaming.webrtc.peer import Peer, cpu_seconds, peer_connection, primary_stream_counts
 
 __all__ = ["Relay"]
 

@@ -13,7 +13,7 @@ from aiortc import RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from av import VideoFrame
 
-from streaming.webrtc.peer import Peer, cpu_seconds, now_us, peer_connection
+from streaming.webrtc.peer import Peer, cpu_seconds, now_us, peer_connection, transport_bytes
 from streaming.webrtc.stamp import draw_stamp
 
 __all__ = ["Sender", "StampedVideo"]
@@ -76,9 +76,7 @@ class Sender(Peer):
             return None
         if op == "stop":
             sent = list(self.track.sent)
-            stats = await self.pc.getStats()
-            bytes_sent = sum(getattr(s, "bytesSent", 0) or 0 for s in stats.values()
-                             if s.type == "transport")
+            bytes_sent = await transport_bytes(self.pc, "bytesSent")
             await self.pc.close()
             return {"op": "result", "sent": sent, "bytes_sent": bytes_sent,
                     "cpu_s": cpu_seconds()}
