@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
 
     from sim.run import RunOutput
 
@@ -38,6 +39,7 @@ __all__ = [
     "new_figure",
     "no_data",
     "site_queues",
+    "workload_cdfs",
     "write_plots",
 ]
 
@@ -92,29 +94,40 @@ def cdf_points(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArra
     return np.quantile(values, probs), probs
 
 
+def workload_cdfs(ax: Axes, values: NDArray[np.float64],
+                  workloads: NDArray[np.generic]) -> list[tuple[Line2D, NDArray[np.intp]]]:
+    """One empirical-CDF line per workload of its finite `values` (NaN: not counted),
+    labelled with its count; returns each line drawn with that workload's rows."""
+    drawn = []
+    for label, rows in groups_of(workloads):
+        mine = values[rows]
+        mine = mine[np.isfinite(mine)]
+        if len(mine) == 0:
+            continue
+        x, y = cdf_points(mine)
+        line = ax.plot(x, y, drawstyle="steps-post", label=f"{label} (n={len(mine)})")[0]
+        drawn.append((line, rows))
+    return drawn
+
+
 def latency_cdf(output: RunOutput) -> Figure:
     """Distribution of request latency, one line per workload class."""
     fig, ax = new_figure()
     ax.set_title(f"{output.scenario.name}: request latency")
     table = output.tables.get("requests")
-    lines = 0
+    drawn = []
     low, high = np.inf, 0.0
     if table is not None:
         # The same requests as the summary's percentiles: those sent after the warm-up.
         counted = np.asarray(table["t_send"], dtype=float) >= output.scenario.warmup
         latency_ms = np.where(counted, np.asarray(table["latency"], dtype=float) * 1e3, np.nan)
-        for label, rows in groups_of(table["workload"]):
-            values = latency_ms[rows]
-            values = values[np.isfinite(values)]
-            if len(values) == 0:
-                continue
-            x, y = cdf_points(values)
-            ax.plot(x, y, drawstyle="steps-post", label=f"{label} (n={len(values)})")
+        drawn = workload_cdfs(ax, latency_ms, table["workload"])
+        for line, _ in drawn:
+            x = np.asarray(line.get_xdata(), dtype=float)
             positive = x[x > 0]
             if len(positive):
                 low, high = min(low, float(positive[0])), max(high, float(x[-1]))
-            lines += 1
-    if lines == 0:
+    if not drawn:
         no_data(ax, "completed requests")
         return fig
     if high > 0 and high / low > 100:

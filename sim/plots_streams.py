@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sim.plots import cdf_points, groups_of, no_data
+from sim.plots import groups_of, no_data, workload_cdfs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -76,17 +76,9 @@ def qoe_figure(tables: Tables, title: str) -> Figure:
     fig, (ax,) = _figure()
     ax.set_title(f"{title}: QoE per session (Yin et al. linear QoE)")
     sessions = tables.get("video_sessions")
-    lines = 0
-    if sessions is not None:
-        qoe = np.asarray(sessions["qoe"], dtype=float)
-        for label, rows in groups_of(sessions["workload"]):
-            values = qoe[rows][np.isfinite(qoe[rows])]
-            if len(values) == 0:
-                continue
-            x, y = cdf_points(values)
-            ax.plot(x, y, drawstyle="steps-post", label=f"{label} (n={len(values)})")
-            lines += 1
-    if lines == 0:
+    drawn = [] if sessions is None else workload_cdfs(
+        ax, np.asarray(sessions["qoe"], dtype=float), sessions["workload"])
+    if not drawn:
         no_data(ax, "video sessions")
         return fig
     ax.set_xlabel("QoE score of a session")
@@ -102,22 +94,16 @@ def frame_latency_figure(tables: Tables, title: str, warmup: float = 0.0) -> Fig
     fig, (ax,) = _figure()
     ax.set_title(f"{title}: frame latency (displayed frames)")
     frames = tables.get("frames")
-    lines = 0
+    drawn = []
     if frames is not None:
-        latency = np.asarray(frames["latency_s"], dtype=float) * 1e3
         counted = np.asarray(frames["t_capture"], dtype=float) >= warmup
+        latency = np.where(counted, np.asarray(frames["latency_s"], dtype=float) * 1e3, np.nan)
         deadline = np.asarray(frames["deadline_s"], dtype=float) * 1e3
-        for label, rows in groups_of(frames["workload"]):
-            values = latency[rows][counted[rows] & np.isfinite(latency[rows])]
-            if len(values) == 0:
-                continue
-            x, y = cdf_points(values)
-            line = ax.plot(x, y, drawstyle="steps-post",
-                           label=f"{label} (n={len(values)})")[0]
+        drawn = workload_cdfs(ax, latency, frames["workload"])
+        for line, rows in drawn:
             ax.axvline(float(deadline[rows][0]), color=line.get_color(), linestyle="--",
                        linewidth=1)
-            lines += 1
-    if lines == 0:
+    if not drawn:
         no_data(ax, "displayed frames")
         return fig
     ax.set_xlabel("latency (ms); dashed: the workload's deadline")
