@@ -155,6 +155,9 @@ class FlowNetwork:
         self.bytes_sent = 0.0
         self.bytes_delivered = 0.0
         self.solves = 0
+        self.solved_flows = 0
+        """Flows over all re-solves (mean component size = solved_flows / solves)."""
+        self.largest_component = 0
         self.horizon = math.inf
         """End of the run: passive arrivals after it are not reported."""
         self._eager = [False] * len(topology.channels)
@@ -478,6 +481,9 @@ class FlowNetwork:
         if not flows:
             return
         self.solves += 1
+        self.solved_flows += len(flows)
+        if len(flows) > self.largest_component:
+            self.largest_component = len(flows)
         if len(flows) <= SMALL_COMPONENT:
             rates = max_min_small([f.route.channels for f in flows], self.capacity,
                                   [f.route.rate_cap for f in flows])
