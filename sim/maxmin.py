@@ -17,11 +17,14 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["max_min_rates", "max_min_small"]
+__all__ = ["max_min_classes", "max_min_rates"]
 
 FloatArray = NDArray[np.float64]
 
 _TOL = 1e-12
+
+SMALL_CLASSES = 8
+"""Up to this many classes are solved in plain Python (numpy's per-call cost dominates)."""
 
 
 def max_min_rates(
@@ -62,47 +65,59 @@ def max_min_rates(
     return rate
 
 
-def max_min_small(paths: Sequence[Sequence[int]], capacity: Sequence[float],
-                  flow_cap: Sequence[float]) -> list[float]:
-    """The same allocation for unit weights, in plain Python, for a few flows.
+def max_min_classes(paths: Sequence[Sequence[int]], counts: Sequence[int],
+                    capacity: Sequence[float], class_cap: Sequence[float]) -> list[float]:
+    """Max-min rates of flow classes: class j is `counts[j]` identical flows on `paths[j]`.
 
-    Contention in the flow network mostly involves two or three flows, where a
-    dozen numpy calls per round cost more than the arithmetic; this is the same
-    progressive filling written for that case.  `paths[j]` are the constraint
-    indices flow j crosses; `capacity` is indexed by them.
+    Identical flows (same constraints, same cap) are symmetric in progressive filling,
+    so they always freeze together at one rate; solving for classes instead of flows
+    makes the cost follow how many *kinds* of flow share a bottleneck, not how many
+    flows.  Few classes are filled in plain Python; more go to :func:`max_min_rates`
+    with the counts as weights.  A class with an empty path is held by its cap alone.
     """
     n = len(paths)
+    if n > SMALL_CLASSES:
+        chans = sorted({c for path in paths for c in path})
+        row = {c: i for i, c in enumerate(chans)}
+        weights = np.zeros((len(chans), n))
+        for j, path in enumerate(paths):
+            for c in path:
+                weights[row[c], j] = counts[j]
+        caps = np.asarray(class_cap, dtype=float)
+        solved: list[float] = max_min_rates(
+            weights, np.asarray([capacity[c] for c in chans], dtype=float), caps).tolist()
+        return solved
     rate = [0.0] * n
     left = {c: capacity[c] for path in paths for c in path}
     active = list(range(n))
     while active:
-        count: dict[int, int] = {}
+        load: dict[int, int] = {}
         for j in active:
             for c in paths[j]:
-                count[c] = count.get(c, 0) + 1
+                load[c] = load.get(c, 0) + counts[j]
         step = math.inf
         tight: int | None = None
-        for c, k in count.items():
+        for c, k in load.items():
             share = left[c] / k
             if share < step:
                 step, tight = share, c
         capped = False
         for j in active:
-            if flow_cap[j] - rate[j] < step:
-                step, capped = flow_cap[j] - rate[j], True
+            if class_cap[j] - rate[j] < step:
+                step, capped = class_cap[j] - rate[j], True
         if not math.isfinite(step):
             raise ValueError("a flow crosses no constraint and has no cap")
         for j in active:
             rate[j] += step
-        for c, k in count.items():
+        for c, k in load.items():
             left[c] = max(left[c] - step * k, 0.0)
-        saturated = {c for c in count if left[c] <= _TOL * capacity[c]}
+        saturated = {c for c in load if left[c] <= _TOL * capacity[c]}
         if not capped and tight is not None:
             saturated.add(tight)
         still = []
         for j in active:
-            at_cap = math.isfinite(flow_cap[j]) and (
-                flow_cap[j] - rate[j] <= _TOL * abs(flow_cap[j]))
+            at_cap = math.isfinite(class_cap[j]) and (
+                class_cap[j] - rate[j] <= _TOL * abs(class_cap[j]))
             if not at_cap and not any(c in saturated for c in paths[j]):
                 still.append(j)
         if len(still) == len(active):  # rounding kept everyone: freeze the tightest

@@ -2,19 +2,28 @@
 
 A message of S bytes on a route is a *flow*.  While it is being sent it holds a
 rate on every channel of its route; rates are max-min fair, re-solved whenever a
-flow starts or ends, and only for the *component* of flows that share channels
-with it (directly or through other flows).  The last byte arrives one propagation
-delay (plus jitter, when the route has any) after the flow's last byte left.  So a
-message alone on its route takes exactly ``delay + S / bottleneck``.
+flow starts or ends, and only for the flows connected to it through shared
+channels.  The last byte arrives one propagation delay (plus jitter, when the
+route has any) after the flow's last byte left, so a message alone on its route
+takes exactly ``delay + S / bottleneck``.
 
 Fast path: a flow whose lone rate (its route's bottleneck, or its TCP cap) fits in
-the capacity left on every channel of its route changes nobody's max-min rate and
-needs no solver: it runs at that rate, its completion is known when it starts, and
-it is scheduled as one event (its delivery).  Such a *fixed* flow is removed from
-its channels lazily, when the next flow on them finds it finished; as it never
-holds a saturated channel, its leaving cannot raise anyone's rate.  If a flow
-arrives that does not fit, the solver takes in every flow connected to it, and the
-stale delivery events of fixed flows whose rate changed are ignored.
+the capacity left on every channel of its route, none of which a shared-mode flow
+holds, changes nobody's max-min rate and needs no solver: it runs at that rate,
+its completion is known when it starts, and it is scheduled as one event (its
+delivery).  Such a *fixed* flow is forgotten lazily, when the next flow on its
+channels finds it finished; as it never holds a saturated channel, its leaving
+cannot raise anyone's rate.
+
+Shared mode: a flow that does not fit joins a *flow class* (:mod:`sim.flow_class`)
+and draws the fixed flows on its channels in with it, so a channel never carries
+both kinds.  Members of a class have the same constraining channels and cap, so
+max-min gives them one rate and they finish in a fixed order on the class's
+virtual clock.  A re-solve works on classes, not flows (``max_min_classes``), and
+changes a class's rate, not each member's bytes and events; the network keeps one
+timer for the next completion of any class.  A channel only one shared-mode flow
+crosses is a cap of that flow, not a constraint: so the viewers of one congested
+building uplink, each on its own access link, are one class however many they are.
 
 Loss model: a route that delivers each packet with probability q = prod(1 - loss)
 carries S / q bytes for S delivered (retransmissions use capacity); latency grows
@@ -34,10 +43,15 @@ Time-varying channels (the radio hop): a channel marked *eager* may change its
 capacity while flows cross it (:meth:`FlowNetwork.set_capacities`, called by the
 radio model when its scheduler re-splits a cell's time or a radio update changes
 a UE's peak rate).  Flows on eager channels never take the fast path and are never
-forgotten lazily: they always end with a departure event, so the radio model learns
-at once (through ``on_busy``) when a UE starts or stops having data, which is what
-its scheduler shares out the cell's time by.  A flow whose share is zero (a max C/I
-scheduler serving someone else) waits without an event until its rate is re-solved.
+forgotten lazily: they are always in shared mode, so the radio model learns at once
+(through ``on_busy``) when a UE starts or stops having data, which is what its
+scheduler shares out the cell's time by.  A class whose share is zero (a max C/I
+scheduler serving someone else) waits without an event until it is re-solved.
+
+Link accounting: fixed flows are recorded as rate segments when they start; a class
+records its constraint channels' load whenever its rate or membership changes, and
+each member's private channels when it leaves, split at the run's bin edges so the
+bytes per bin are exact (:meth:`FlowNetwork.segments`).
 """
 
 from __future__ import annotations
@@ -51,8 +65,9 @@ import numpy as np
 import simpy
 
 from sim.engine import Wake
-from sim.maxmin import max_min_rates, max_min_small
+from sim.flow_class import ClassKey, FlowClass
 from sim.scenario.schema import TcpSpec
+from sim.shared_mode import FIXED, SharedMode
 from sim.topology import Path, Topology
 
 __all__ = ["Flow", "FlowNetwork", "Route"]
@@ -62,20 +77,11 @@ Deliver = Callable[[Any], None]
 Recorder = Callable[[Any, float], None]
 """Called as ``record(data, t)`` with the arrival time t, possibly at another time."""
 
-SMALL_COMPONENT = 8
-"""Components of at most this many flows are solved in plain Python (less overhead)."""
-
-_FIXED = 0
-"""Sending at its route's lone rate with a known end; delivery already scheduled."""
-_SHARED = 1
-"""Rate set by the solver; a departure event is scheduled at its projected end."""
-
-
 class Route:
     """A path prepared for sending: what the hot path needs, precomputed once."""
 
     __slots__ = ("channels", "delay", "eager", "index", "jitter", "lone_rate", "overhead",
-                 "path", "rate_cap")
+                 "path", "rate_cap", "seg")
 
     def __init__(self, index: int, path: Path, capacity: list[float], tcp: TcpSpec | None,
                  eager: bool = False):
@@ -98,6 +104,8 @@ class Route:
         """Crosses a channel whose capacity may change: no fast path (see the module)."""
         self.lone_rate = 0.0
         self.update_lone_rate(capacity)
+        self.seg = -1
+        """Index of its channel set in :attr:`FlowNetwork.segment_sets`."""
 
     def update_lone_rate(self, capacity: list[float]) -> None:
         bottleneck = min((capacity[c] for c in self.channels), default=math.inf)
@@ -107,8 +115,8 @@ class Route:
 class Flow:
     """One message in transit.  `left` is bytes still to send as of time `t_seg`."""
 
-    __slots__ = ("data", "extra", "fn", "id", "left", "mode", "passive", "payload", "rate",
-                 "route", "t_arrive", "t_end", "t_seg", "wake")
+    __slots__ = ("cls", "data", "extra", "fn", "id", "left", "mode", "passive", "payload",
+                 "rate", "route", "t_arrive", "t_end", "t_join", "t_seg", "v_join", "vfin", "wake")
 
     def __init__(self, fid: int, route: Route, payload: float, extra: float,
                  fn: Callable[..., None], data: Any, passive: bool) -> None:
@@ -124,12 +132,19 @@ class Flow:
         self.t_end = math.inf
         self.t_arrive = math.inf
         """When a fixed flow's last byte arrives (what its delivery event would say)."""
-        self.mode = _FIXED
+        self.mode = FIXED
         self.passive = passive
         self.wake: Wake | None = None
+        self.cls: FlowClass | None = None
+        """Its class while in shared mode."""
+        self.vfin = 0.0
+        """Its class's clock reading at which it has sent its last byte."""
+        self.t_join = 0.0
+        self.v_join = 0.0
+        """When it joined its class, and the class's clock then."""
 
 
-class FlowNetwork:
+class FlowNetwork(SharedMode):
     """Moves bytes between nodes of a :class:`Topology` on a simpy environment."""
 
     def __init__(self, env: simpy.Environment, topology: Topology,
@@ -137,30 +152,51 @@ class FlowNetwork:
         self.env = env
         self.topology = topology
         self.tcp = tcp
+        n = len(topology.channels)
         self.capacity: list[float] = [c.capacity for c in topology.channels]
-        self._cap_array = np.asarray(self.capacity, dtype=float)
-        self.active: list[dict[int, Flow]] = [{} for _ in topology.channels]
+        self.fixed: list[dict[int, Flow]] = [{} for _ in range(n)]
+        """Fixed flows on each channel (finished ones are forgotten lazily)."""
+        self.shared: list[dict[int, Flow]] = [{} for _ in range(n)]
+        """Shared-mode flows on each channel; a channel never holds both kinds."""
+        self._classes_on: list[dict[FlowClass, None]] = [{} for _ in range(n)]
+        """Classes for which the channel is a constraint."""
+        self._classes: dict[ClassKey, FlowClass] = {}
         self.routes: list[Route] = []
         self._route_of: dict[tuple[str, ...], Route] = {}
+        self.segment_sets: list[tuple[int, ...]] = []
+        """Channel sets that rate segments refer to: every route's channels, and the
+        constraint and private parts of flow classes (see :meth:`segments`)."""
+        self._segment_set_of: dict[tuple[int, ...], int] = {}
+        self.bin_edges: list[float] = []
+        """Times at which link accounting is binned (set by the run before it starts):
+        the bytes a shared-mode flow sent are split exactly at these edges."""
         self._next_id = 0
         self._rng = rng
         self._jitter: list[float] = []
         self._jitter_i = 0
-        # Rate segments (route index, t0, t1, rate): a flow held `rate` bytes/s on every
-        # channel of the route during [t0, t1).  A fixed flow is recorded
-        # whole when it starts; if another flow joins before it ends, a segment with
-        # the opposite rate cancels the part that did not happen.
+        # Rate segments (channel set, t0, t1, rate): `rate` bytes/s on every channel of
+        # the set during [t0, t1).  A fixed flow is recorded whole when it starts; if it
+        # is later drawn into a class, a segment with the opposite rate cancels the part
+        # that did not happen.
         self._segments = array("d")  # flat: 4 numbers per segment, 8 bytes each
+        self._due: list[tuple[float, int, FlowClass]] = []
+        """Next completion of each class with a rate, (time, seq, class); entries whose
+        seq is not their class's current one are stale and skipped."""
+        self._seq = 0
+        self._timer: Wake | None = None
+        self._timer_t = math.inf
         self.messages_delivered = 0
         self.bytes_sent = 0.0
         self.bytes_delivered = 0.0
         self.solves = 0
         self.solved_flows = 0
         """Flows over all re-solves (mean component size = solved_flows / solves)."""
+        self.solved_classes = 0
+        """Classes over all re-solves: what the solver's work follows."""
         self.largest_component = 0
         self.horizon = math.inf
         """End of the run: passive arrivals after it are not reported."""
-        self._eager = [False] * len(topology.channels)
+        self._eager = [False] * n
         self._routes_on: dict[int, list[Route]] = {}
         """Routes crossing each eager channel (their lone rate follows its capacity)."""
         self.on_busy: Callable[[int, bool], None] | None = None
@@ -177,28 +213,34 @@ class FlowNetwork:
 
     def set_capacities(self, channels: list[int], capacities: list[float]) -> None:
         """New capacities (bytes/s, may be 0) for eager channels; re-solve their flows."""
-        now = self.env.now
+        now = self.env._now
         touched: set[int] = set()
-        busy: list[int] = []
+        seeds: dict[FlowClass, None] = {}
+        moved: dict[int, Flow] = {}
         for c, cap in zip(channels, capacities, strict=True):
             if not self._eager[c]:
                 raise ValueError(f"channel {c} is not eager")
             if cap == self.capacity[c]:
                 continue
             self.capacity[c] = cap
-            self._cap_array[c] = cap
             for route in self._routes_on[c]:
                 if route.index not in touched:
                     touched.add(route.index)
                     route.update_lone_rate(self.capacity)
-            if self.active[c]:
-                busy.append(c)
-        if busy:
-            self._resolve(tuple(busy), now)
+            here = self.shared[c]
+            if len(here) == 1:  # private: the capacity is its flow's cap
+                for f in here.values():
+                    moved[f.id] = f
+            elif here:
+                seeds.update(self._classes_on[c])
+        if moved:
+            self._classify(list(moved.values()), now, seeds)
+        if seeds:
+            self._resolve(seeds, now)
 
     def busy(self, channel: int) -> bool:
         """Whether an eager channel has a flow sending on it."""
-        return bool(self.active[channel])
+        return bool(self.shared[channel]) or bool(self.fixed[channel])
 
     @property
     def messages_sent(self) -> int:
@@ -213,6 +255,7 @@ class FlowNetwork:
         if route is None:
             eager = any(self._eager[c] for c in path.channels)
             route = Route(len(self.routes), path, self.capacity, self.tcp, eager)
+            route.seg = self._segment_set(route.channels)
             self.routes.append(route)
             self._route_of[key] = route
             if eager:
@@ -220,6 +263,14 @@ class FlowNetwork:
                     if self._eager[c]:
                         self._routes_on[c].append(route)
         return route
+
+    def _segment_set(self, channels: tuple[int, ...]) -> int:
+        index = self._segment_set_of.get(channels)
+        if index is None:
+            index = len(self.segment_sets)
+            self.segment_sets.append(channels)
+            self._segment_set_of[channels] = index
+        return index
 
     def fixed_rate(self, route: Route) -> float:
         """Bottleneck of the route's channels whose capacity never changes (inf if none):
@@ -292,55 +343,59 @@ class FlowNetwork:
             flow.wake = Wake(env, extra, self._delivered, flow)
             return fid
         if route.eager:
-            self._send_eager(flow, now)
+            self._enter_shared([flow], now)
             return fid
-        active = self.active
+        fixed = self.fixed
+        shared = self.shared
         capacity = self.capacity
         rate = route.lone_rate
         fits = True
         for c in route.channels:
-            flows = active[c]
+            if shared[c]:  # a class holds this channel: the solver decides
+                fits = False
+                break
+            flows = fixed[c]
             if flows:
                 if len(flows) == 1:  # self._drop_finished inlined for its common case
                     for other in flows.values():  # noqa: B007 - fetch the only one
                         break
-                    if other.mode == _FIXED and other.t_end <= now:
+                    if other.t_end <= now:
                         flows.clear()
                         if other.passive:
                             self._report(other)
                     elif other.rate + rate > capacity[c]:
                         fits = False
+                        break
                 else:
                     self._drop_finished(flows, now)
                     if flows and sum(f.rate for f in flows.values()) + rate > capacity[c]:
                         fits = False
-            flows[fid] = flow
-        if fits:
-            t_end = now + flow.left / rate
-            flow.rate = rate
-            flow.t_seg = now
-            flow.t_end = t_end
-            self._segments.extend((route.index, now, t_end, rate))
-            delay = t_end - now + extra
-            flow.t_arrive = now + delay  # the very float simpy would schedule at
-            if not passive:
-                flow.wake = Wake(env, delay, self._delivered, flow)
-        else:
-            self._resolve(route.channels, now)
+                        break
+        if not fits:
+            self._enter_shared([flow], now)
+            return fid
+        t_end = now + flow.left / rate
+        flow.rate = rate
+        flow.t_seg = now
+        flow.t_end = t_end
+        for c in route.channels:
+            fixed[c][fid] = flow
+        self._segments.extend((route.seg, now, t_end, rate))
+        delay = t_end - now + extra
+        flow.t_arrive = now + delay  # the very float simpy would schedule at
+        if not passive:
+            flow.wake = Wake(env, delay, self._delivered, flow)
         return fid
 
     def send_many(self, routes: list[Route], size: float, fn: Callable[..., None],
                   data: list[Any], passive: bool = False) -> list[int]:
         """Send `size` bytes on each route at once (a relay's fan-out); like :meth:`send`
-        per route, but the rates of the flows that share channels are solved once,
+        per route, but the flows join their classes together and are solved once,
         not once per flow.  Returns the flows' ids."""
         env = self.env
         now = env._now
-        active = self.active
-        eager = self._eager
         ids: list[int] = []
-        touched: dict[int, None] = {}
-        woke: list[int] = []
+        joining: list[Flow] = []
         for route, item in zip(routes, data, strict=True):
             self.bytes_sent += size
             extra = route.delay
@@ -353,39 +408,12 @@ class FlowNetwork:
             if flow.left <= 0.0 or not route.channels:
                 flow.wake = Wake(env, extra, self._delivered, flow)
                 continue
-            for c in route.channels:
-                flows = active[c]
-                if not flows:
-                    if eager[c]:
-                        woke.append(c)
-                elif not eager[c]:
-                    self._drop_finished(flows, now)
-                flows[fid] = flow
-                touched[c] = None
-        if woke and self.on_busy is not None:
-            for c in woke:
-                self.on_busy(c, True)
-        if touched:
-            self._resolve(tuple(touched), now)
+            joining.append(flow)
+        if joining:
+            self._enter_shared(joining, now)
         return ids
 
     # --------------------------------------------------------------- internals
-
-    def _send_eager(self, flow: Flow, now: float) -> None:
-        """Start a flow that crosses a time-varying channel: always solved, never fixed."""
-        woke: list[int] = []
-        for c in flow.route.channels:
-            flows = self.active[c]
-            if self._eager[c]:
-                if not flows:
-                    woke.append(c)
-            elif flows:
-                self._drop_finished(flows, now)
-            flows[flow.id] = flow
-        if woke and self.on_busy is not None:
-            for c in woke:
-                self.on_busy(c, True)  # may re-split a cell and re-solve; we solve below
-        self._resolve(flow.route.channels, now)
 
     def _draw_jitter(self, means: tuple[float, ...]) -> float:
         total = 0.0
@@ -398,162 +426,51 @@ class FlowNetwork:
             total += mean * self._jitter[i]
         return total
 
-    def _delivered(self, ev: Wake) -> None:
-        flow: Flow = ev.data
-        if flow.wake is not ev:
-            return  # superseded: the flow's rate changed after this was scheduled
-        flow.wake = None
-        self.messages_delivered += 1
-        self.bytes_delivered += flow.payload
-        if flow.passive:
-            flow.passive = False  # reported
-            flow.fn(flow.data, self.env.now)
-        else:
-            flow.fn(flow.data)
-
-    def _report(self, flow: Flow) -> None:
-        """Report a fixed passive flow's arrival, once, if it is within the run."""
-        flow.passive = False
-        t = flow.t_arrive
-        if t <= self.horizon:
-            self.messages_delivered += 1
-            self.bytes_delivered += flow.payload
-            flow.fn(flow.data, t)
-
     def _drop_finished(self, flows: dict[int, Flow], now: float) -> None:
         """Forget fixed flows that have sent their last byte by `now`."""
-        for fid in [f.id for f in flows.values() if f.mode == _FIXED and f.t_end <= now]:
+        for fid in [f.id for f in flows.values() if f.t_end <= now]:
             f = flows.pop(fid)
             if f.passive:
                 self._report(f)
 
-    def _departed(self, ev: Wake) -> None:
-        flow: Flow = ev.data
-        if flow.wake is not ev:
-            return
-        now = self.env.now
-        # Flows that end at this very instant beside it (a relay's copies of one
-        # frame) leave together: one solve instead of one each.
-        leaving = {flow.id: flow}
-        for c in flow.route.channels:
-            for other in self.active[c].values():
-                if other.mode == _SHARED and other.t_end <= now and other.wake is not None:
-                    leaving[other.id] = other
-        idle: list[int] = []
-        touched: dict[int, None] = {}
-        for f in leaving.values():
-            self._segments.extend((f.route.index, f.t_seg, now, f.rate))
-            f.left = 0.0
-            for c in f.route.channels:
-                here = self.active[c]
-                del here[f.id]
-                touched[c] = None
-                if not here and self._eager[c]:
-                    idle.append(c)
-            f.wake = Wake(self.env, f.extra, self._delivered, f)
-        if idle and self.on_busy is not None:
-            for c in idle:
-                self.on_busy(c, False)
-        self._resolve(tuple(touched), now)
-
-    def _component(self, channels: tuple[int, ...], now: float) -> tuple[list[Flow], list[int]]:
-        """Flows connected to `channels` through shared channels, and their channels."""
-        seen_ch: dict[int, None] = {}
-        flows: dict[int, Flow] = {}
-        stack = list(channels)
-        active = self.active
-        while stack:
-            c = stack.pop()
-            if c in seen_ch:
-                continue
-            seen_ch[c] = None
-            here = active[c]
-            self._drop_finished(here, now)
-            for fid, f in here.items():
-                if fid not in flows:
-                    flows[fid] = f
-                    stack.extend(f.route.channels)
-        ordered = sorted(flows.values(), key=lambda f: f.id)
-        return ordered, sorted(seen_ch)
-
-    def _resolve(self, channels: tuple[int, ...], now: float) -> None:
-        flows, chans = self._component(channels, now)
-        if not flows:
-            return
-        self.solves += 1
-        self.solved_flows += len(flows)
-        if len(flows) > self.largest_component:
-            self.largest_component = len(flows)
-        if len(flows) <= SMALL_COMPONENT:
-            rates = max_min_small([f.route.channels for f in flows], self.capacity,
-                                  [f.route.rate_cap for f in flows])
-        else:
-            col = {c: i for i, c in enumerate(chans)}
-            weights = np.zeros((len(chans), len(flows)))
-            caps = np.empty(len(flows))
-            for j, f in enumerate(flows):
-                for c in f.route.channels:
-                    weights[col[c], j] = 1.0
-                caps[j] = f.route.rate_cap
-            rates = max_min_rates(weights, self._cap_array[chans], caps).tolist()
-        env = self.env
-        active = self.active
-        segments = self._segments
-        for f, rate in zip(flows, rates, strict=True):
-            if f.rate > 0.0:
-                if f.mode == _FIXED:  # cancel the recorded remainder of its lone run
-                    segments.extend((f.route.index, now, f.t_end, -f.rate))
-                else:
-                    segments.extend((f.route.index, f.t_seg, now, f.rate))
-                f.left -= f.rate * (now - f.t_seg)
-            f.rate = rate
-            f.t_seg = now
-            if f.route.eager and f.left <= 1e-9 * f.payload * f.route.overhead:
-                # Sent its last byte just as a capacity changed (same instant as its
-                # own departure event, which may come later in the queue): done now.
-                f.mode = _SHARED
-                f.t_end = now
-                f.wake = Wake(env, 0.0, self._departed, f)
-                continue
-            if rate <= 0.0:  # no share now (e.g. max C/I serves another UE): wait
-                f.t_end = math.inf
-                f.mode = _SHARED
-                f.wake = None
-                continue
-            f.t_end = now + max(f.left, 0.0) / rate
-            if not f.route.eager and all(len(active[c]) == 1 for c in f.route.channels):
-                f.mode = _FIXED
-                segments.extend((f.route.index, now, f.t_end, rate))
-                delay = f.t_end - now + f.extra
-                f.t_arrive = now + delay
-                f.wake = None if f.passive else Wake(env, delay, self._delivered, f)
-            else:
-                f.mode = _SHARED
-                f.wake = Wake(env, f.t_end - now, self._departed, f)
-
     # ----------------------------------------------------------------- results
 
+    def current_rates(self) -> dict[int, float]:
+        """Bytes/s of every flow still sending, by flow id (for inspection and tests)."""
+        now = self.env._now
+        out: dict[int, float] = {}
+        for flows in self.fixed:
+            out.update((f.id, f.rate) for f in flows.values() if f.t_end > now)
+        for cls in self._classes.values():
+            out.update((fid, cls.rate) for fid in cls.members)
+        return dict(sorted(out.items()))
+
     def segments(self) -> dict[str, np.ndarray]:
-        """Rate segments as arrays: route index, t0, t1, rate (bytes/s; may be < 0)."""
+        """Rate segments as arrays: channel set (an index into :attr:`segment_sets`),
+        t0, t1, rate (bytes/s on every channel of the set; may be < 0)."""
         flat = self._segments
-        table = np.frombuffer(flat, dtype=float).reshape(-1, 4).copy()  # route ids < 2**53
+        table = np.frombuffer(flat, dtype=float).reshape(-1, 4).copy()  # set ids < 2**53
         return {"route": table[:, 0].astype(np.int64), "t0": table[:, 1],
                 "t1": table[:, 2], "rate": table[:, 3]}
 
     def flush(self, now: float) -> None:
-        """End of the run: close the segments of flows still sharing channels, and
-        report the passive flows that arrived but were not yet forgotten."""
-        closed: set[int] = set()
-        for flows in self.active:
+        """End of the run: close the segments of shared-mode flows, and report the
+        passive fixed flows that arrived but were not yet forgotten."""
+        for flows in self.fixed:
             for f in flows.values():
-                if f.mode == _FIXED:
-                    if f.passive:
-                        self._report(f)
-                elif f.id not in closed:
-                    closed.add(f.id)
-                    self._segments.extend((f.route.index, f.t_seg, now, f.rate))
-                    f.left -= f.rate * (now - f.t_seg)
-                    f.t_seg = now
+                if f.passive:
+                    self._report(f)
+        edges = self.bin_edges
+        for cls in list(self._classes.values()):
+            cls.advance(now, edges)
+            self._close_constraint_segment(cls, now)
+            for f in cls.members.values():
+                self._write_stint(f, cls, now)
+                f.left = f.vfin - cls.v
+                f.t_join = now
+                f.v_join = cls.v
+
+
 
 
 def _split_member(name: str) -> tuple[str, int | None]:

@@ -91,6 +91,7 @@ class Run:
         self.network = FlowNetwork(env, self.topology, self.engine.streams("network/jitter"),
                                    scenario.network.tcp)
         self.network.horizon = scenario.duration
+        self.network.bin_edges = self._grid().tolist()
         self.traces = LinkTraces(scenario, self.topology, self.network, source_dir) \
             if any(link.trace is not None for link in scenario.links) else None
         self.sites: dict[str, ComputeSite] = {
@@ -177,6 +178,18 @@ class Run:
 
     # ------------------------------------------------------------------ results
 
+    def _sample_edges(self) -> np.ndarray:
+        """Edges of the sample bins of the link series (the last bin may be shorter)."""
+        scn = self.scenario
+        n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
+        edges = np.arange(n_bins + 1) * scn.sample_interval
+        edges[-1] = scn.duration
+        return edges
+
+    def _grid(self) -> np.ndarray:
+        """The sample edges and the end of the warm-up: where link bytes are binned."""
+        return np.union1d(self._sample_edges(), [self.scenario.warmup])
+
     def _channel_bytes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Bytes per channel and sample bin, and per channel in the statistics window.
 
@@ -184,14 +197,11 @@ class Run:
         """
         if self._loads is None:
             scn = self.scenario
-            n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
-            edges = np.arange(n_bins + 1) * scn.sample_interval
-            edges[-1] = scn.duration  # the last bin may be shorter than the others
-            grid = np.union1d(edges, [scn.warmup])
+            edges = self._sample_edges()
+            grid = self._grid()
             seg = self.network.segments()
             fine = channel_bytes(seg["route"], seg["t0"], seg["t1"], seg["rate"],
-                                 [r.channels for r in self.network.routes],
-                                 len(self.topology.channels), grid)
+                                 self.network.segment_sets, len(self.topology.channels), grid)
             cum = np.concatenate([np.zeros((fine.shape[0], 1)), np.cumsum(fine, axis=1)], axis=1)
             at_edges = cum[:, np.searchsorted(grid, edges)]
             w0, w1 = np.searchsorted(grid, [scn.warmup, scn.duration])

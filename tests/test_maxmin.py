@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.maxmin import max_min_rates, max_min_small
+from sim.maxmin import SMALL_CLASSES, max_min_classes, max_min_rates
 
 
 def test_single_link_is_shared_equally() -> None:
@@ -48,10 +48,34 @@ def test_plain_python_solver_agrees_with_numpy(case: tuple) -> None:  # type: ig
     for j, path in enumerate(paths):
         weights[path, j] = 1.0
     vectorised = max_min_rates(weights, np.array(capacity), np.array(caps))
-    small = max_min_small(paths, capacity, caps)
+    small = max_min_classes(paths, [1] * len(paths), capacity, caps)
     assert small == pytest.approx(list(vectorised), rel=1e-9, abs=1e-12)
 
 
 def test_plain_python_solver_on_the_parking_lot() -> None:
-    assert max_min_small([[0, 1, 2], [0], [1], [2]], [10, 20, 30], [np.inf] * 4) == \
+    assert max_min_classes([[0, 1, 2], [0], [1], [2]], [1] * 4, [10, 20, 30], [np.inf] * 4) == \
         pytest.approx([5, 5, 15, 25])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda links: st.tuples(
+    st.lists(st.floats(0.1, 1e3), min_size=links, max_size=links),
+    st.lists(st.lists(st.integers(0, links - 1), max_size=links, unique=True),
+             min_size=1, max_size=2 * SMALL_CLASSES),
+    st.lists(st.integers(1, 6), min_size=2 * SMALL_CLASSES, max_size=2 * SMALL_CLASSES),
+    st.lists(st.one_of(st.just(np.inf), st.floats(0.05, 500)),
+             min_size=2 * SMALL_CLASSES, max_size=2 * SMALL_CLASSES))))
+def test_classes_get_the_rates_of_their_flows_solved_one_by_one(case: tuple) -> None:  # type: ignore[type-arg]
+    # A class of n identical flows must get the rate each of those n flows gets when
+    # every flow is its own column of progressive filling (both solver paths).
+    capacity, paths, counts, caps = case
+    # A class on no channel is held by its cap alone, which must then be finite.
+    caps = [c if (path or np.isfinite(c)) else 1.0 for c, path in zip(caps, paths, strict=False)]
+    counts = counts[: len(paths)]
+    flows = [j for j, n in enumerate(counts) for _ in range(n)]
+    weights = np.zeros((len(capacity), len(flows)))
+    for f, j in enumerate(flows):
+        weights[paths[j], f] = 1.0
+    each = max_min_rates(weights, np.array(capacity), np.array([caps[j] for j in flows]))
+    classes = max_min_classes(paths, counts, capacity, caps)
+    assert [classes[j] for j in flows] == pytest.approx(list(each), rel=1e-9, abs=1e-12)
