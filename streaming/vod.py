@@ -68,10 +68,14 @@ class _Viewer:
 
 
 def abr_params(spec: CourseVideoSpec) -> dict[str, Any]:
-    """The ABR policy's parameters; BOLA's buffer defaults to the player's maximum."""
+    """The ABR policy's parameters; the buffer the BOLA rules and BBA scale to defaults
+    to the player's maximum, and BBA checks its map against the segment duration."""
     params: dict[str, Any] = dict(spec.abr.params)
-    if spec.abr.name == "bola":
+    if spec.abr.name in ("bola", "bola_e", "dynamic"):
         params.setdefault("buffer_capacity", spec.max_buffer)
+    elif spec.abr.name == "bba":
+        params.setdefault("max_buffer", spec.max_buffer)
+        params.setdefault("segment_duration", spec.segment_duration)
     return params
 
 

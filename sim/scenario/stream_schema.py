@@ -28,14 +28,18 @@ __all__ = ["AbrSpec", "CourseVideoSpec", "FrameStreamSpec", "LiveClassSpec", "Qo
 class AbrSpec(Spec):
     """The adaptive-bitrate policy of every session of a video workload."""
 
-    name: Literal["throughput", "bba", "bola", "fixed"] = Field(
+    name: Literal["throughput", "bba", "bola", "bola_e", "dynamic", "fixed"] = Field(
         "throughput", description="throughput (rate-based), bba (buffer-based BBA-0), "
-        "bola (BOLA-BASIC) or fixed (one level).")
-    params: dict[str, float | int | bool] = Field(
+        "bola (BOLA-BASIC), bola_e (BOLA-E of the DASH reference player), dynamic "
+        "(dash.js DYNAMIC: throughput at low buffer, BOLA-E above 10 s) or fixed (one "
+        "level); see docs/streaming.md.")
+    params: dict[str, float | int | bool | str] = Field(
         default_factory=dict,
-        description="Keyword parameters of the policy, e.g. {safety: 0.9, window: 5} for "
-        "throughput, {reservoir: 10, cushion: 15} for bba, {gamma_p: 5} for bola "
-        "(buffer_capacity defaults to max_buffer), {level: 3} for fixed; plain SI numbers.")
+        description="Keyword parameters of the policy, e.g. {safety: 0.9, window: 5, "
+        "estimator: ewma} for throughput (estimator harmonic, mean or ewma), {reservoir: "
+        "0.2, cushion: 0.6, hysteresis: true} for bba (fractions of max_buffer), "
+        "{gamma_p: 5} for bola, bola_e and dynamic (buffer_capacity defaults to "
+        "max_buffer), {level: 3} for fixed; plain SI numbers.")
 
 
 class QoeSpec(Spec):
