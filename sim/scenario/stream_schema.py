@@ -72,11 +72,21 @@ class CourseVideoSpec(Spec):
     start: Duration = Field(0.0, description="Earliest session start.")
     start_spread: Duration = Field(
         0.0, description="Sessions start uniformly in [start, start + start_spread].")
-    segments: int = Field(ge=1, description="Segments per session (the video's length).")
-    segment_duration: PositiveDuration = Field(2.0, description="Media time per segment.")
+    segments: int | None = Field(
+        None, ge=1, description="Segments per session (the video's length); default: "
+        "every segment of the `manifest` (required without one).")
+    segment_duration: PositiveDuration = Field(
+        2.0, description="Media time per segment (a JSON manifest gives its own).")
     ladder: list[PositiveRate] | None = Field(
         None, min_length=1, description="Bitrates of the quality levels, ascending, e.g. "
-        '["1 Mbps", "3 Mbps"]; default: the 240p..2160p HLS ladder (145 kbps..16.8 Mbps).')
+        '["1 Mbps", "3 Mbps"]; default: the 240p..2160p HLS ladder (145 kbps..16.8 Mbps). '
+        "A segment is bitrate x duration.")
+    manifest: str | None = Field(
+        None, description="A video manifest with every segment's actual size at every "
+        "level, instead of `ladder`, relative to the scenario file: JSON in the layout of "
+        "../shared/traces/sabre/bbb.json (segment_duration_ms, bitrates_kbps, "
+        "segment_sizes_bits), or CSV (a header of the levels' bitrates in bit/s, then one "
+        "row of sizes in bytes per segment; segment_duration from this workload).")
     abr: AbrSpec = Field(default_factory=AbrSpec, description="Adaptive-bitrate policy.")
     startup_threshold: Duration | None = Field(
         None, description="Media buffered before playback starts; default one segment.")
@@ -86,6 +96,10 @@ class CourseVideoSpec(Spec):
 
     @model_validator(mode="after")
     def _ascending(self) -> CourseVideoSpec:
+        if self.manifest is not None and self.ladder is not None:
+            raise ValueError("give either `ladder` or `manifest`, not both")
+        if self.manifest is None and self.segments is None:
+            raise ValueError("give `segments` (the video's length), or a `manifest`")
         if self.ladder is not None and any(b <= a for a, b in zip(
                 self.ladder, self.ladder[1:], strict=False)):
             raise ValueError("ladder bitrates must be strictly ascending")
