@@ -163,6 +163,8 @@ class FlowNetwork:
         self._eager = [False] * len(topology.channels)
         self._routes_on: dict[int, list[Route]] = {}
         """Routes crossing each eager channel (their lone rate follows its capacity)."""
+        self._delay_shift: dict[int, float] = {}
+        """Eager channels' current delay minus their topology delay (traced latency)."""
         self.on_busy: Callable[[int, bool], None] | None = None
         """Called as ``on_busy(channel, busy)`` when an eager channel gains its first
         flow (True) or loses its last (False)."""
@@ -196,6 +198,24 @@ class FlowNetwork:
         if busy:
             self._resolve(tuple(busy), now)
 
+    def set_delays(self, channels: list[int], delays: list[float]) -> None:
+        """New one-way propagation delays (s) of eager channels, for flows sent from now
+        on (flows in flight keep theirs); routing and TCP caps keep the topology's."""
+        base = self.topology.channels
+        touched: dict[int, Route] = {}
+        for c, delay in zip(channels, delays, strict=True):
+            if not self._eager[c]:
+                raise ValueError(f"channel {c} is not eager")
+            self._delay_shift[c] = delay - base[c].delay
+            for route in self._routes_on[c]:
+                touched[route.index] = route
+        for route in touched.values():
+            self._shift_delay(route)
+
+    def _shift_delay(self, route: Route) -> None:
+        shift = self._delay_shift
+        route.delay = route.path.delay + math.fsum(shift.get(c, 0.0) for c in route.channels)
+
     def busy(self, channel: int) -> bool:
         """Whether an eager channel has a flow sending on it."""
         return bool(self.active[channel])
@@ -219,6 +239,8 @@ class FlowNetwork:
                 for c in path.channels:
                     if self._eager[c]:
                         self._routes_on[c].append(route)
+                if self._delay_shift:
+                    self._shift_delay(route)
         return route
 
     def fixed_rate(self, route: Route) -> float:
@@ -482,8 +504,7 @@ class FlowNetwork:
             return
         self.solves += 1
         self.solved_flows += len(flows)
-        if len(flows) > self.largest_component:
-            self.largest_component = len(flows)
+        self.largest_component = max(self.largest_component, len(flows))
         if len(flows) <= SMALL_COMPONENT:
             rates = max_min_small([f.route.channels for f in flows], self.capacity,
                                   [f.route.rate_cap for f in flows])
