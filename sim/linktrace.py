@@ -3,11 +3,19 @@
 A planner replays a 4G/5G throughput log on a link to see how a design copes with
 a real, varying channel.  Two formats are read:
 
-* CSV with a header ``time_s,bandwidth_bps``: the capacity is ``bandwidth_bps``
-  from ``time_s`` until the next row (step function; the first row should be at 0);
+* CSV with a header ``time_s,bandwidth_bps`` (optionally ``,latency_s``): the
+  capacity is ``bandwidth_bps`` from ``time_s`` until the next row (step function;
+  the first row should be at 0);
 * sabre JSON (the format of the logs in ``shared/traces/sabre``): a list of
   periods ``{"duration_ms", "bandwidth_kbps", "latency_ms"}`` played in order.
-  Their ``latency_ms`` is not used: the link's own ``delay`` is.
+
+Where the trace gives a latency (sabre's ``latency_ms``, "delay before the first bit
+of a request arrives, for requests made in this period"; the CSV ``latency_s``), it
+becomes the one-way delay of the traced directions for messages sent during that
+period, unless the link's ``trace.latency`` is false; the link's ``delay`` still
+decides routing.  A request up and a segment down a link traced in both directions
+wait the latency twice; sabre counts it once per request, so trace one direction to
+reproduce sabre exactly.
 
 The trace's last value holds until the end of the run, unless ``repeat`` starts
 it again from its beginning (sabre's own convention).  Zero bandwidth stops the
@@ -43,21 +51,34 @@ class LinkTrace:
     bps: NDArray[np.float64]
     length: float
     """Duration of one pass of the trace (when it repeats)."""
+    latency: NDArray[np.float64] | None = None
+    """One-way latency (s) from ``start[i]`` on, when the trace gives one."""
 
     def steps(self, horizon: float, repeat: bool) -> list[tuple[float, float]]:
         """(time, bit/s) of every change up to `horizon`, repetitions unrolled."""
-        out: list[tuple[float, float]] = []
-        offset = 0.0
-        while True:
-            for t, bps in zip(self.start, self.bps, strict=True):
-                when = offset + float(t)
-                if when > horizon:
-                    return out
-                if not out or out[-1][1] != bps:
-                    out.append((when, float(bps)))
-            if not repeat or self.length <= 0:
+        return _changes(self.start, self.bps, self.length, horizon, repeat)
+
+    def latency_steps(self, horizon: float, repeat: bool) -> list[tuple[float, float]]:
+        """(time, s) of every change of latency up to `horizon` (none without latency)."""
+        if self.latency is None:
+            return []
+        return _changes(self.start, self.latency, self.length, horizon, repeat)
+
+
+def _changes(start: NDArray[np.float64], values: NDArray[np.float64], length: float,
+             horizon: float, repeat: bool) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    offset = 0.0
+    while True:
+        for t, value in zip(start, values, strict=True):
+            when = offset + float(t)
+            if when > horizon:
                 return out
-            offset += self.length
+            if not out or out[-1][1] != value:
+                out.append((when, float(value)))
+        if not repeat or length <= 0:
+            return out
+        offset += length
 
 
 def _fail(path: Path, line: int | None, message: str) -> ValueError:
@@ -68,31 +89,39 @@ def _fail(path: Path, line: int | None, message: str) -> ValueError:
 def _read_csv(path: Path) -> LinkTrace:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    if not rows or [c.strip() for c in rows[0]] != ["time_s", "bandwidth_bps"]:
-        raise _fail(path, 1, "the header must be time_s,bandwidth_bps")
+    header = [c.strip() for c in rows[0]] if rows else []
+    if header not in (["time_s", "bandwidth_bps"], ["time_s", "bandwidth_bps", "latency_s"]):
+        raise _fail(path, 1, "the header must be time_s,bandwidth_bps (optionally ,latency_s)")
+    width = len(header)
     start: list[float] = []
     bps: list[float] = []
+    latency: list[float] = []
     for number, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) != 2:
-            raise _fail(path, number, f"expected 2 fields, found {len(row)}")
+        if len(row) != width:
+            raise _fail(path, number, f"expected {width} fields, found {len(row)}")
         try:
-            t, b = float(row[0]), float(row[1])
+            values = [float(c) for c in row]
         except ValueError:
-            raise _fail(path, number, "time_s and bandwidth_bps must be numbers") from None
-        if not (math.isfinite(t) and math.isfinite(b)) or b < 0 or t < 0:
-            raise _fail(path, number, "times and bandwidths must be finite and >= 0")
+            raise _fail(path, number, f"{', '.join(header)} must be numbers") from None
+        if any(not math.isfinite(v) or v < 0 for v in values):
+            raise _fail(path, number, "times, bandwidths and latencies must be finite "
+                        "and >= 0")
+        t = values[0]
         if start and t <= start[-1]:
             raise _fail(path, number, "times must increase")
         start.append(t)
-        bps.append(b)
+        bps.append(values[1])
+        if width == 3:
+            latency.append(values[2])
     if not start:
         raise _fail(path, None, "the trace has no rows")
     if start[0] != 0.0:
         raise _fail(path, 2, "the first row must be at time 0")
     step = start[-1] - start[-2] if len(start) > 1 else 1.0
-    return LinkTrace(np.asarray(start), np.asarray(bps), start[-1] + step)
+    return LinkTrace(np.asarray(start), np.asarray(bps), start[-1] + step,
+                     np.asarray(latency) if width == 3 else None)
 
 
 def _read_sabre(path: Path) -> LinkTrace:
@@ -104,20 +133,29 @@ def _read_sabre(path: Path) -> LinkTrace:
         raise _fail(path, None, "expected a non-empty list of periods")
     start: list[float] = []
     bps: list[float] = []
+    latency: list[float] = []
+    with_latency = isinstance(periods[0], dict) and "latency_ms" in periods[0]
     t = 0.0
     for i, period in enumerate(periods):
         try:
             duration = float(period["duration_ms"]) / 1e3
             rate = float(period["bandwidth_kbps"]) * 1e3
-        except (KeyError, TypeError, ValueError):
+            lat = float(period["latency_ms"]) / 1e3 if with_latency else 0.0
+        except KeyError as exc:
+            raise _fail(path, None, f"period {i}: lacks {exc} (the first period "
+                        f"{'has' if with_latency else 'has no'} latency_ms)") from None
+        except (TypeError, ValueError):
             raise _fail(path, None, f"period {i}: needs numeric duration_ms and "
-                        "bandwidth_kbps") from None
-        if duration < 0 or rate < 0 or not (math.isfinite(duration) and math.isfinite(rate)):
+                        "bandwidth_kbps (and latency_ms)") from None
+        values = (duration, rate, lat)
+        if any(v < 0 or not math.isfinite(v) for v in values):
             raise _fail(path, None, f"period {i}: negative or non-finite values")
         start.append(t)
         bps.append(rate)
+        latency.append(lat)
         t += duration
-    return LinkTrace(np.asarray(start), np.asarray(bps), t)
+    return LinkTrace(np.asarray(start), np.asarray(bps), t,
+                     np.asarray(latency) if with_latency else None)
 
 
 def read_trace(path: str | Path) -> LinkTrace:
@@ -134,6 +172,7 @@ class LinkTraces:
         self.network = network
         self.duration = scenario.duration
         self._plans: list[tuple[list[int], list[tuple[float, float]]]] = []
+        self._latencies: list[tuple[list[int], list[tuple[float, float]]]] = []
         eager: list[int] = []
         for link in scenario.links:
             if link.trace is None:
@@ -142,23 +181,35 @@ class LinkTraces:
             path = Path(link.trace.file)
             if base_dir is not None and not path.is_absolute():
                 path = Path(base_dir) / path
-            steps = read_trace(path).steps(scenario.duration, link.trace.repeat)
+            trace = read_trace(path)
+            steps = trace.steps(scenario.duration, link.trace.repeat)
             scaled = [(t, bps * link.trace.scale) for t, bps in steps]
             self._plans.append((channels, scaled))
+            if link.trace.latency:
+                lat = trace.latency_steps(scenario.duration, link.trace.repeat)
+                if lat:
+                    self._latencies.append((channels, lat))
             eager += channels
         if eager:
             network.mark_eager(eager)
             for channels, steps in self._plans:  # the capacity at time 0, before any route
                 if steps and steps[0][0] == 0.0:
                     network.set_capacities(channels, [steps[0][1] / 8.0] * len(channels))
+            for channels, steps in self._latencies:
+                if steps[0][0] == 0.0:
+                    network.set_delays(channels, [steps[0][1]] * len(channels))
 
     def start(self) -> None:
-        """Schedule every change of capacity after time 0."""
+        """Schedule every change of capacity and latency after time 0."""
         env = self.network.env
         for channels, steps in self._plans:
             for t, bps in steps:
                 if t > 0.0:
                     Wake(env, t, self._apply, (channels, bps / 8.0))
+        for channels, steps in self._latencies:
+            for t, delay in steps:
+                if t > 0.0:
+                    Wake(env, t, self._delay, (channels, delay))
 
     def capacity_time(self, n_channels: int, default: NDArray[np.float64],
                       edges: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -172,6 +223,10 @@ class LinkTraces:
     def _apply(self, ev: Wake) -> None:
         channels, capacity = ev.data
         self.network.set_capacities(channels, [capacity] * len(channels))
+
+    def _delay(self, ev: Wake) -> None:
+        channels, delay = ev.data
+        self.network.set_delays(channels, [delay] * len(channels))
 
 
 def _channels(link: LinkSpec, topology: Topology) -> list[int]:

@@ -199,6 +199,8 @@ class FlowNetwork(SharedMode):
         self._eager = [False] * n
         self._routes_on: dict[int, list[Route]] = {}
         """Routes crossing each eager channel (their lone rate follows its capacity)."""
+        self._delay_shift: dict[int, float] = {}
+        """Eager channels' current delay minus their topology delay (traced latency)."""
         self.on_busy: Callable[[int, bool], None] | None = None
         """Called as ``on_busy(channel, busy)`` when an eager channel gains its first
         flow (True) or loses its last (False)."""
@@ -238,6 +240,24 @@ class FlowNetwork(SharedMode):
         if seeds:
             self._resolve(seeds, now)
 
+    def set_delays(self, channels: list[int], delays: list[float]) -> None:
+        """New one-way propagation delays (s) of eager channels, for flows sent from now
+        on (flows in flight keep theirs); routing and TCP caps keep the topology's."""
+        base = self.topology.channels
+        touched: dict[int, Route] = {}
+        for c, delay in zip(channels, delays, strict=True):
+            if not self._eager[c]:
+                raise ValueError(f"channel {c} is not eager")
+            self._delay_shift[c] = delay - base[c].delay
+            for route in self._routes_on[c]:
+                touched[route.index] = route
+        for route in touched.values():
+            self._shift_delay(route)
+
+    def _shift_delay(self, route: Route) -> None:
+        shift = self._delay_shift
+        route.delay = route.path.delay + math.fsum(shift.get(c, 0.0) for c in route.channels)
+
     def busy(self, channel: int) -> bool:
         """Whether an eager channel has a flow sending on it."""
         return bool(self.shared[channel]) or bool(self.fixed[channel])
@@ -262,6 +282,8 @@ class FlowNetwork(SharedMode):
                 for c in path.channels:
                     if self._eager[c]:
                         self._routes_on[c].append(route)
+                if self._delay_shift:
+                    self._shift_delay(route)
         return route
 
     def _segment_set(self, channels: tuple[int, ...]) -> int:

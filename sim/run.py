@@ -64,12 +64,19 @@ def run_id_of(scenario: Scenario) -> str:
     return f"seed{scenario.seed}-{digest}"
 
 
-def route_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
+def route_problems(scenario: Scenario, topology: Topology,
+                   source_dir: str | None = None) -> list[Problem]:
     """Routing problems of every workload (e.g. users that cannot reach their site),
-    and sites whose caches do not fit their storage (which caches go where is routing)."""
+    sites whose caches do not fit their storage (which caches go where is routing),
+    and the data files a workload reads (its optional ``file_problems``, e.g. a video
+    manifest), relative to `source_dir`."""
     problems: list[Problem] = []
     for i, spec in enumerate(scenario.workloads):
-        problems += WORKLOADS.get(spec.kind).route_problems(spec, i, topology)
+        kind = WORKLOADS.get(spec.kind)
+        problems += kind.route_problems(spec, i, topology)
+        files = getattr(kind, "file_problems", None)
+        if files is not None:
+            problems += files(spec, i, source_dir)
     return problems + storage_problems(scenario, topology)
 
 
@@ -83,7 +90,7 @@ class Run:
         self.scenario = scenario
         self.run_id = run_id_of(scenario)
         self.topology = Topology(scenario)
-        problems = route_problems(scenario, self.topology)
+        problems = route_problems(scenario, self.topology, source_dir)
         if problems:
             raise ScenarioError(problems)
         self.engine = Engine(scenario.seed, scenario.duration, scenario.warmup)
@@ -102,7 +109,8 @@ class Run:
         sites: dict[str, Site] = dict(self.sites)
         self.context = RunContext(scenario, self.engine, self.topology, self.network, sites,
                                   storage={name: SiteStorage(node.storage) for name, node
-                                           in sorted(self.topology.sites.items())})
+                                           in sorted(self.topology.sites.items())},
+                                  source_dir=source_dir)
         self.workloads: list[Workload] = [
             WORKLOADS.get(spec.kind)(spec, self.context) for spec in scenario.workloads
         ]

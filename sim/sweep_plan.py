@@ -140,7 +140,7 @@ def _load_point(base: Path, arguments: list[str]) -> Scenario:
 
     loaded = load_scenario(base, arguments)
     load_builtin_plugins()
-    problems = route_problems(loaded.scenario, Topology(loaded.scenario))
+    problems = route_problems(loaded.scenario, Topology(loaded.scenario), loaded.source_dir)
     if problems:
         raise ScenarioError(loaded.document.locate_all(problems))
     return loaded.scenario

@@ -83,6 +83,8 @@ class RunContext:
     labels: dict[str, int] = field(default_factory=dict)
     storage: dict[str, SiteStorage] = field(default_factory=dict)
     """Cache storage per site (every MEC and cloud node of the run)."""
+    source_dir: str | None = None
+    """Directory of the scenario file: relative data files (manifests) are read from it."""
 
     def label(self, name: str) -> int:
         """A stable small integer for a name (node, group, class) used in tables."""
@@ -100,7 +102,11 @@ class Workload(Protocol):
 
     @staticmethod
     def route_problems(spec: Any, index: int, topology: Topology) -> list[Problem]:
-        """Checked before the run is built: e.g. users that cannot reach their site."""
+        """Checked before the run is built: e.g. users that cannot reach their site.
+
+        A workload that reads data files may also define a static
+        ``file_problems(spec, index, source_dir)``, called with the scenario's folder.
+        """
 
     def start(self) -> None:
         """Schedule the first events."""

@@ -8,6 +8,7 @@ size of every segment at every level; without them a segment's size is its nomin
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ __all__ = [
     "Ladder",
     "default_ladder",
     "ladder_from_kbps",
+    "load_csv_manifest",
+    "load_manifest",
     "load_sabre_manifest",
 ]
 
@@ -174,6 +177,58 @@ def load_sabre_manifest(path: str | Path) -> Ladder:
         return Ladder(bitrates=bitrates, segment_duration=duration, segment_sizes=table)
     except ValueError as exc:
         raise ValueError(f"{p}: {exc}") from exc
+
+
+def load_csv_manifest(path: str | Path, segment_duration: float) -> Ladder:
+    """Read a CSV manifest: a header of the levels' nominal bitrates (bit/s, ascending),
+    then one row per segment with its size in bytes at every level.
+
+    CSV carries no segment duration: it is the workload's `segment_duration`.  Errors
+    name the file and line.
+    """
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8") as fh:
+            rows = [(n, row) for n, row in enumerate(csv.reader(fh), start=1)
+                    if row and any(c.strip() for c in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{p}: cannot read CSV manifest: {exc}") from exc
+    if not rows:
+        raise ValueError(f"{p}: the manifest is empty")
+
+    def numbers(line: int, row: list[str], what: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(c) for c in row)
+        except ValueError:
+            raise ValueError(f"{p}, line {line}: {what} must be numbers") from None
+        if any(not math.isfinite(v) or v <= 0 for v in values):
+            raise ValueError(f"{p}, line {line}: {what} must be positive and finite")
+        return values
+
+    head_line, head = rows[0]
+    bitrates = numbers(head_line, head, "the header's bitrates (bit/s)")
+    table: list[tuple[float, ...]] = []
+    for line, row in rows[1:]:
+        if len(row) != len(bitrates):
+            raise ValueError(f"{p}, line {line}: {len(row)} sizes, expected one per level "
+                             f"({len(bitrates)})")
+        table.append(numbers(line, row, "segment sizes (bytes)"))
+    if not table:
+        raise ValueError(f"{p}: the manifest lists no segment")
+    try:
+        return Ladder(bitrates=bitrates, segment_duration=segment_duration,
+                      segment_sizes=tuple(table))
+    except ValueError as exc:
+        raise ValueError(f"{p}: {exc}") from exc
+
+
+def load_manifest(path: str | Path, segment_duration: float) -> Ladder:
+    """A manifest file: ``.json`` in sabre's layout (with its own segment duration),
+    anything else the CSV layout of `load_csv_manifest` (with `segment_duration`)."""
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        return load_sabre_manifest(p)
+    return load_csv_manifest(p, segment_duration)
 
 
 def ladder_from_kbps(bitrates_kbps: Sequence[float], segment_duration: float) -> Ladder:

@@ -204,11 +204,13 @@ class Session:
     def abr_state(self, t: float) -> AbrState:
         """What an ABR policy sees when requesting the next segment at time `t`."""
         self.advance(t)
-        last = self.records[-1].level if self.records else None
+        last = self.records[-1] if self.records else None
         return AbrState(ladder=self.ladder, segment=self.next_segment,
-                        buffer_level=self._buffer, last_level=last,
+                        buffer_level=self._buffer,
+                        last_level=None if last is None else last.level,
                         throughputs=tuple(self._throughputs),
-                        download_times=tuple(self._times))
+                        download_times=tuple(self._times),
+                        idle=0.0 if last is None else t - last.finish_time)
 
     # ---- events ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ sessions that started in the measured window [warmup, duration).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,15 +36,34 @@ from sim.stats import latency_summary
 from sim.topology import Topology
 from sim.workload import WORKLOADS, RunContext, Table, clients_reach
 from streaming.abr import AbrPolicy, make_abr
-from streaming.ladder import Ladder, default_ladder
+from streaming.ladder import Ladder, default_ladder, load_manifest
 from streaming.player import PlaybackStats, Session
 from streaming.qoe import session_qoe
 
 __all__ = ["CourseVideo", "ladder_of", "video_site"]
 
 
-def ladder_of(spec: CourseVideoSpec) -> Ladder:
-    """The spec's ladder, or the default HLS ladder, with the spec's segment duration."""
+def ladder_of(spec: CourseVideoSpec, source_dir: str | None = None) -> Ladder:
+    """The spec's manifest (read from `source_dir` when relative), its ladder, or the
+    default HLS ladder; raises ValueError for a manifest that does not fit the spec."""
+    if spec.manifest is not None:
+        path = Path(spec.manifest)
+        if source_dir is not None and not path.is_absolute():
+            path = Path(source_dir) / path
+        if not path.is_file():
+            raise ValueError(f'manifest file "{spec.manifest}" not found')
+        ladder = load_manifest(path, spec.segment_duration)
+        p = ladder.segment_duration
+        if "segment_duration" in spec.model_fields_set and p != spec.segment_duration:
+            raise ValueError(f"the manifest's segments last {p:g} s, but segment_duration "
+                             f"is {spec.segment_duration:g} s")
+        n = ladder.segments
+        if spec.segments is not None and n is not None and spec.segments > n:
+            raise ValueError(f"segments ({spec.segments}) exceeds the manifest's {n}")
+        if spec.max_buffer < p:
+            raise ValueError(f"max_buffer ({spec.max_buffer:g} s) must hold one of the "
+                             f"manifest's {p:g} s segments")
+        return ladder
     if spec.ladder is None:
         return default_ladder(spec.segment_duration)
     return Ladder(bitrates=tuple(spec.ladder), segment_duration=spec.segment_duration)
@@ -67,12 +87,25 @@ class _Viewer:
         """(segment, level, size, request time) of the segment in flight."""
 
 
-def abr_params(spec: CourseVideoSpec) -> dict[str, Any]:
-    """The ABR policy's parameters; BOLA's buffer defaults to the player's maximum."""
+def abr_params(spec: CourseVideoSpec, ladder: Ladder) -> dict[str, Any]:
+    """The ABR policy's parameters; the buffer the BOLA rules and BBA scale to defaults
+    to the player's maximum, and BBA checks its map against the segment duration."""
     params: dict[str, Any] = dict(spec.abr.params)
-    if spec.abr.name == "bola":
+    if spec.abr.name in ("bola", "bola_e", "dynamic"):
         params.setdefault("buffer_capacity", spec.max_buffer)
+    elif spec.abr.name == "bba":
+        params.setdefault("max_buffer", spec.max_buffer)
+        params.setdefault("segment_duration", ladder.segment_duration)
     return params
+
+
+def abr_problems(spec: CourseVideoSpec, index: int, ladder: Ladder) -> list[Problem]:
+    """Bad ABR parameters, located at ``abr.params`` before anything runs."""
+    try:
+        make_abr(spec.abr.name, **abr_params(spec, ladder))
+    except ValueError as exc:
+        return [Problem(("workloads", index, "abr", "params"), str(exc))]
+    return []
 
 
 @WORKLOADS.register("course_video")
@@ -84,19 +117,29 @@ class CourseVideo:
                        topology: Topology) -> list[Problem]:
         problems = clients_reach(topology, spec.clients, index,
                                  lambda attach: video_site(topology, spec.serve, attach))
-        try:  # bad ABR parameters are input errors, located before anything runs
-            make_abr(spec.abr.name, **abr_params(spec))
-        except ValueError as exc:
-            problems.append(Problem(("workloads", index, "abr", "params"), str(exc)))
+        if spec.manifest is None:  # else checked with the manifest's ladder, below
+            problems += abr_problems(spec, index, ladder_of(spec))
         return problems
+
+    @staticmethod
+    def file_problems(spec: CourseVideoSpec, index: int,
+                      source_dir: str | None) -> list[Problem]:
+        """A manifest that is missing, malformed or does not fit the spec."""
+        if spec.manifest is None:
+            return []
+        try:
+            ladder = ladder_of(spec, source_dir)
+        except (ValueError, OSError) as exc:
+            return [Problem(("workloads", index, "manifest"), str(exc))]
+        return abr_problems(spec, index, ladder)
 
     def __init__(self, spec: CourseVideoSpec, ctx: RunContext) -> None:
         self.spec = spec
         self.ctx = ctx
         self.env = ctx.engine.env
         self.net = ctx.network
-        self.ladder = ladder_of(spec)
-        self._abr_params = abr_params(spec)  # checked by route_problems before the build
+        self.ladder = ladder_of(spec, ctx.source_dir)  # checked by file_problems
+        self._abr_params = abr_params(spec, self.ladder)  # checked before the build
         # Per-segment rows: client, user, segment, level, size, t_request, t_done, buffer.
         self._rows: list[tuple[int, int, int, int, float, float, float, float]] = []
         self.groups: list[str] = []

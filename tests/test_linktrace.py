@@ -16,7 +16,9 @@ from sim.run import Run
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
-SABRE = Path("/work/shared/traces/sabre")
+SABRE = next((p for p in (Path(__file__).resolve().parents[1].parent / "shared" / "traces"
+              / "sabre", Path("/work/shared/traces/sabre")) if p.is_dir()),
+             Path("/work/shared/traces/sabre"))
 MB = 1e6
 
 
@@ -75,6 +77,7 @@ def test_sabre_4g_log_reads_as_its_readme_says() -> None:
     durations = np.diff(np.append(trace.start, trace.length))
     mean = float((trace.bps * durations).sum() / durations.sum())
     assert mean == pytest.approx(17.6e6, rel=0.01)
+    assert trace.latency is not None and set(trace.latency.tolist()) == {0.02}  # 20 ms
 
 
 def test_bad_trace_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,3 +92,50 @@ def test_bad_trace_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Traceback" not in err
     (tmp_path / "t.csv").write_text("time_s,bandwidth_bps\n0,1e6\n")
     assert load_scenario(tmp_path / "x.yaml").scenario.links[0].trace is not None
+
+
+# ---- per-period latency ----------------------------------------------------------------------
+
+
+LATENCY_ROWS = "0,8e6,0.05\n1,8e6,0.2\n"  # 1 MB/s throughout; latency 50 ms, then 200 ms
+
+
+def traced_latency_run(tmp_path: Path, **trace: Any) -> Run:
+    (tmp_path / "t.csv").write_text("time_s,bandwidth_bps,latency_s\n" + LATENCY_ROWS)
+    spec = chain_scenario([100], [0])
+    spec["links"][0] = {"a": "r0", "b": "r1", "delay": 0.001,
+                        "trace": {"file": str(tmp_path / "t.csv"), "repeat": False, **trace}}
+    return Run(Scenario.model_validate(spec))
+
+
+@pytest.mark.parametrize(("start", "expected"), [
+    (0.0, 1.0 + 0.05),   # sent in the first period: 1 s transfer + 50 ms
+    (0.5, 1.0 + 0.05),   # still sent in the first period: keeps 50 ms after 1 s
+    (1.5, 1.0 + 0.2),    # sent in the second period: 200 ms
+])
+def test_a_trace_latency_is_the_delay_of_messages_sent_in_its_period(
+        tmp_path: Path, start: float, expected: float) -> None:
+    run = traced_latency_run(tmp_path)
+    assert transfer_time(run, 1 * MB, start) == pytest.approx(expected)
+
+
+def test_trace_latency_can_be_ignored(tmp_path: Path) -> None:
+    run = traced_latency_run(tmp_path, latency=False)
+    assert transfer_time(run, 1 * MB, 1.5) == pytest.approx(1.0 + 0.001)  # the link's delay
+
+
+def test_sabre_latency_is_read(tmp_path: Path) -> None:
+    (tmp_path / "t.json").write_text(
+        '[{"duration_ms": 1000, "bandwidth_kbps": 8000, "latency_ms": 30},'
+        ' {"duration_ms": 500, "bandwidth_kbps": 0, "latency_ms": 70}]')
+    trace = read_trace(tmp_path / "t.json")
+    assert trace.latency is not None and trace.latency.tolist() == [0.03, 0.07]
+    assert trace.latency_steps(10.0, repeat=True)[:3] == [(0.0, 0.03), (1.0, 0.07),
+                                                          (1.5, 0.03)]
+    (tmp_path / "u.json").write_text(
+        '[{"duration_ms": 1000, "bandwidth_kbps": 8000, "latency_ms": 30},'
+        ' {"duration_ms": 500, "bandwidth_kbps": 0}]')
+    with pytest.raises(ValueError, match="period 1: lacks 'latency_ms'"):
+        read_trace(tmp_path / "u.json")
+    (tmp_path / "v.json").write_text('[{"duration_ms": 1000, "bandwidth_kbps": 8000}]')
+    assert read_trace(tmp_path / "v.json").latency is None

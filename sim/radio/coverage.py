@@ -85,7 +85,7 @@ def _median_los(ran: RadioAccessNetwork) -> None:
     a block share the same d*, so it is computed once per block and broadcast.
     Must run before the first ``update``, which computes the channel.
     """
-    for cols, model, h_ut, _ in ran._blocks:
+    for cols, model, h_ut, _, _ in ran._blocks:
         rows = np.flatnonzero(ran.ues.height == h_ut)
         d_star = _los_distance(model, np.full(len(cols), MEDIAN), h_ut)
         ran._los_distance[np.ix_(rows, cols)] = d_star[None, :]

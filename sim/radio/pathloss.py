@@ -69,6 +69,8 @@ class PathLossModel(ABC):
     sigma_sf_nlos_db: ClassVar[float]
     decorrelation_los_m: ClassVar[float]
     decorrelation_nlos_m: ClassVar[float]
+    sigma_sf_far_los_db: ClassVar[float | None] = None
+    """sigma_SF of LOS links beyond `los_breakpoint_m`, where the table gives another."""
 
     @abstractmethod
     def los_probability(self, d2d_m: ArrayLike, h_ut_m: ArrayLike) -> FloatArray:
@@ -98,9 +100,22 @@ class PathLossModel(ABC):
         pl_nlos = np.maximum(pl_los, self._nlos_prime_db(d2d, d3d, h_bs, h_ut, fc))
         return np.asarray(np.where(np.asarray(los, dtype=bool), pl_los, pl_nlos), np.float64)
 
-    def shadow_std_db(self, los: ArrayLike) -> FloatArray:
-        """sigma_SF of Table 7.4.1-1 for each link."""
-        return np.where(np.asarray(los, dtype=bool), self.sigma_sf_los_db, self.sigma_sf_nlos_db)
+    def los_breakpoint_m(self, h_bs_m: ArrayLike, h_ut_m: ArrayLike,
+                         fc_ghz: ArrayLike) -> FloatArray:
+        """The 2D distance beyond which LOS shadowing is `sigma_sf_far_los_db` (inf: none)."""
+        shape = np.broadcast(_f(h_bs_m), _f(h_ut_m), _f(fc_ghz)).shape
+        return np.full(shape, np.inf)
+
+    def shadow_std_db(self, los: ArrayLike, d2d_m: ArrayLike, h_bs_m: ArrayLike,
+                      h_ut_m: ArrayLike, fc_ghz: ArrayLike) -> FloatArray:
+        """sigma_SF of Table 7.4.1-1 for each link (for RMa LOS it depends on the side of
+        the breakpoint, hence the geometry)."""
+        is_los = np.asarray(los, dtype=bool)
+        sigma = np.where(is_los, self.sigma_sf_los_db, self.sigma_sf_nlos_db)
+        if self.sigma_sf_far_los_db is None:
+            return np.asarray(sigma, np.float64)
+        far = is_los & (_f(d2d_m) > self.los_breakpoint_m(h_bs_m, h_ut_m, fc_ghz))
+        return np.asarray(np.where(far, self.sigma_sf_far_los_db, sigma), np.float64)
 
     def decorrelation_m(self, los: ArrayLike) -> FloatArray:
         """Shadow-fading decorrelation distance of Table 7.5-6 Part-1 for each link."""
@@ -238,7 +253,8 @@ class RMa(PathLossModel):
     """Rural macro, default h_BS = 35 m, street width W = 20 m, building height h = 5 m.
 
     Beyond d_BP = 2 pi h_BS h_UT fc / c the LOS loss is PL1(d_BP) + 40 log(d3D/d_BP);
-    PL1(d_BP) is PL1 evaluated with d3D = d_BP, as the table writes it.
+    PL1(d_BP) is PL1 evaluated with d3D = d_BP, as the table writes it.  The LOS
+    shadow fading is 4 dB with PL1 (d2D <= d_BP) and 6 dB with PL2 (d2D > d_BP).
     """
 
     street_width_m: float = 20.0
@@ -249,8 +265,15 @@ class RMa(PathLossModel):
     default_h_ut_m: ClassVar[float] = 1.5
     sigma_sf_los_db: ClassVar[float] = 4.0
     sigma_sf_nlos_db: ClassVar[float] = 8.0
+    sigma_sf_far_los_db: ClassVar[float | None] = 6.0
     decorrelation_los_m: ClassVar[float] = 37.0
     decorrelation_nlos_m: ClassVar[float] = 120.0
+
+    def los_breakpoint_m(self, h_bs_m: ArrayLike, h_ut_m: ArrayLike,
+                         fc_ghz: ArrayLike) -> FloatArray:
+        """d_BP = 2 pi h_BS h_UT fc / c, with the actual heights (no h_E for RMa)."""
+        return np.asarray(2.0 * math.pi * _f(h_bs_m) * _f(h_ut_m) * _f(fc_ghz) * 1e9
+                          / SPEED_OF_LIGHT, np.float64)
 
     def los_probability(self, d2d_m: ArrayLike, h_ut_m: ArrayLike) -> FloatArray:
         """1 up to 10 m, then exp(-(d2D - 10)/1000)."""
@@ -273,7 +296,7 @@ class RMa(PathLossModel):
         self, d2d: FloatArray, d3d: FloatArray, h_bs: FloatArray, h_ut: FloatArray,
         fc: FloatArray,
     ) -> FloatArray:
-        d_bp = 2.0 * math.pi * h_bs * h_ut * fc * 1e9 / SPEED_OF_LIGHT
+        d_bp = self.los_breakpoint_m(h_bs, h_ut, fc)
         far = self._pl1(d_bp, fc) + 40.0 * np.log10(d3d / d_bp)
         return np.asarray(np.where(d2d <= d_bp, self._pl1(d3d, fc), far), np.float64)
 

@@ -269,7 +269,8 @@ class RadioAccessNetwork:
         n_site = len(sites)
         self._site_xy = np.asarray([[s[0], s[1]] for s in sites])
         self._site_h = np.asarray([s[2] for s in sites])
-        self._blocks: list[tuple[IntArray, PathLossModel, float, FloatArray]] = []
+        self._blocks: list[tuple[IntArray, PathLossModel, float, FloatArray, float]] = []
+        """(site columns, model, UE height, path-loss table, LOS shadowing breakpoint)."""
         kinds = sorted({s[2:] for s in sites})
         for h_bs, fc, dep in kinds:
             cols = np.asarray([i for i, s in enumerate(sites) if s[2:] == (h_bs, fc, dep)],
@@ -280,10 +281,11 @@ class RadioAccessNetwork:
                 table = np.concatenate([  # LOS rows, then NLOS rows
                     model.path_loss_db(d, h_bs, h_ut, fc / 1e9, True),
                     model.path_loss_db(d, h_bs, h_ut, fc / 1e9, False)])
-                self._blocks.append((cols, model, float(h_ut), table))
+                breakpoint = float(model.los_breakpoint_m(h_bs, h_ut, fc / 1e9))
+                self._blocks.append((cols, model, float(h_ut), table, breakpoint))
         draw = rng.random((n_ue, n_site))
         self._los_distance = np.full((n_ue, n_site), np.inf)
-        for cols, model, h_ut, _ in self._blocks:
+        for cols, model, h_ut, _, _ in self._blocks:
             at = np.ix_(np.flatnonzero(ues.height == h_ut), cols)
             self._los_distance[at] = _los_distance(model, draw[at], h_ut)
         models = [PATHLOSS.get(d)() for d in set(cells.deployment)]
@@ -341,7 +343,7 @@ class RadioAccessNetwork:
         sigma = np.empty(d2d.shape)
         rho = np.empty(d2d.shape)
         heights = ues.height[rows]
-        for cols, model, h_ut, table in self._blocks:
+        for cols, model, h_ut, table, breakpoint in self._blocks:
             sel = np.flatnonzero(heights == h_ut)
             if len(sel) == 0:
                 continue
@@ -352,6 +354,13 @@ class RadioAccessNetwork:
             loss[at] = low + frac[at] * (table[flat + 1] - low)
             s_los, s_nlos = model.sigma_sf_los_db, model.sigma_sf_nlos_db
             sigma[at] = s_los + nlos[at] * (s_nlos - s_los)
+            s_far = model.sigma_sf_far_los_db
+            if s_far is not None:  # RMa: LOS beyond the breakpoint has its own sigma
+                far = ~nlos[at] & (d2d[at] > breakpoint)
+                if far.any():
+                    block = sigma[at]
+                    block[far] = s_far
+                    sigma[at] = block
             step = travelled[sel]
             r_los = np.exp(-step / model.decorrelation_los_m)[:, None]
             r_nlos = np.exp(-step / model.decorrelation_nlos_m)[:, None]

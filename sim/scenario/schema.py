@@ -71,15 +71,21 @@ AccessLinkRate = Annotated[
 ]
 
 
-class LinkTraceSpec(Spec):
+class LinkTraceSpec(QuietSpec):
     """A measured throughput log that the link's capacity follows over time."""
 
-    file: str = Field(description="CSV (time_s, bandwidth_bps) or sabre JSON periods "
-                      "(duration_ms, bandwidth_kbps); relative to the scenario file.")
+    quiet: ClassVar[tuple[str, ...]] = ("latency",)
+    file: str = Field(description="CSV (time_s, bandwidth_bps[, latency_s]) or sabre JSON "
+                      "periods (duration_ms, bandwidth_kbps, latency_ms); relative to the "
+                      "scenario file.")
     direction: Literal["both", "a_to_b", "b_to_a"] = Field(
         "both", description="Which direction follows the trace (the other keeps `bandwidth`).")
     repeat: bool = Field(True, description="Start the trace again when it runs out.")
     scale: float = Field(1.0, gt=0, description="Multiply every bandwidth of the trace.")
+    latency: bool = Field(
+        True, description="Where the trace gives a latency per period, it is the one-way "
+        "delay of the traced directions for messages sent in that period (instead of "
+        "`delay`, which still decides routing); false keeps `delay` throughout.")
 
 
 class LinkSpec(Spec):

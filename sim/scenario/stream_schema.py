@@ -7,7 +7,7 @@ names with their sources.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -19,7 +19,7 @@ from sim.scenario.quantities import (
     PositiveSize,
     Size,
 )
-from sim.scenario.spec_base import Name, Spec
+from sim.scenario.spec_base import Name, QuietSpec, Spec
 
 __all__ = ["AbrSpec", "CourseVideoSpec", "FrameStreamSpec", "LiveClassSpec", "QoeSpec",
            "VrLessonSpec"]
@@ -28,14 +28,18 @@ __all__ = ["AbrSpec", "CourseVideoSpec", "FrameStreamSpec", "LiveClassSpec", "Qo
 class AbrSpec(Spec):
     """The adaptive-bitrate policy of every session of a video workload."""
 
-    name: Literal["throughput", "bba", "bola", "fixed"] = Field(
+    name: Literal["throughput", "bba", "bola", "bola_e", "dynamic", "fixed"] = Field(
         "throughput", description="throughput (rate-based), bba (buffer-based BBA-0), "
-        "bola (BOLA-BASIC) or fixed (one level).")
-    params: dict[str, float | int | bool] = Field(
+        "bola (BOLA-BASIC), bola_e (BOLA-E of the DASH reference player), dynamic "
+        "(dash.js DYNAMIC: throughput at low buffer, BOLA-E above 10 s) or fixed (one "
+        "level); see docs/streaming.md.")
+    params: dict[str, float | int | bool | str] = Field(
         default_factory=dict,
-        description="Keyword parameters of the policy, e.g. {safety: 0.9, window: 5} for "
-        "throughput, {reservoir: 10, cushion: 15} for bba, {gamma_p: 5} for bola "
-        "(buffer_capacity defaults to max_buffer), {level: 3} for fixed; plain SI numbers.")
+        description="Keyword parameters of the policy, e.g. {safety: 0.9, window: 5, "
+        "estimator: ewma} for throughput (estimator harmonic, mean or ewma), {reservoir: "
+        "0.2, cushion: 0.6, hysteresis: true} for bba (fractions of max_buffer), "
+        "{gamma_p: 5} for bola, bola_e and dynamic (buffer_capacity defaults to "
+        "max_buffer), {level: 3} for fixed; plain SI numbers.")
 
 
 class QoeSpec(Spec):
@@ -50,7 +54,7 @@ class QoeSpec(Spec):
         None, ge=0, description="mu_s: penalty per second of startup delay; default q(R_max).")
 
 
-class CourseVideoSpec(Spec):
+class CourseVideoSpec(QuietSpec):
     """Video on demand: each user watches one course video with adaptive bitrate.
 
     Each user of `clients` starts one session at a time drawn uniformly from
@@ -58,6 +62,7 @@ class CourseVideoSpec(Spec):
     from the serving site, which serves them from storage (no compute job).
     """
 
+    quiet: ClassVar[tuple[str, ...]] = ("manifest",)
     kind: Literal["course_video"]
     name: Name = Field(description="Workload name; the label in results.")
     clients: list[Name] = Field(min_length=1, description="User groups that watch the video.")
@@ -68,11 +73,21 @@ class CourseVideoSpec(Spec):
     start: Duration = Field(0.0, description="Earliest session start.")
     start_spread: Duration = Field(
         0.0, description="Sessions start uniformly in [start, start + start_spread].")
-    segments: int = Field(ge=1, description="Segments per session (the video's length).")
-    segment_duration: PositiveDuration = Field(2.0, description="Media time per segment.")
+    segments: int | None = Field(
+        None, ge=1, description="Segments per session (the video's length); default: "
+        "every segment of the `manifest` (required without one).")
+    segment_duration: PositiveDuration = Field(
+        2.0, description="Media time per segment (a JSON manifest gives its own).")
     ladder: list[PositiveRate] | None = Field(
         None, min_length=1, description="Bitrates of the quality levels, ascending, e.g. "
-        '["1 Mbps", "3 Mbps"]; default: the 240p..2160p HLS ladder (145 kbps..16.8 Mbps).')
+        '["1 Mbps", "3 Mbps"]; default: the 240p..2160p HLS ladder (145 kbps..16.8 Mbps). '
+        "A segment is bitrate x duration.")
+    manifest: str | None = Field(
+        None, description="A video manifest with every segment's actual size at every "
+        "level, instead of `ladder`, relative to the scenario file: JSON in the layout of "
+        "../shared/traces/sabre/bbb.json (segment_duration_ms, bitrates_kbps, "
+        "segment_sizes_bits), or CSV (a header of the levels' bitrates in bit/s, then one "
+        "row of sizes in bytes per segment; segment_duration from this workload).")
     abr: AbrSpec = Field(default_factory=AbrSpec, description="Adaptive-bitrate policy.")
     startup_threshold: Duration | None = Field(
         None, description="Media buffered before playback starts; default one segment.")
@@ -82,6 +97,10 @@ class CourseVideoSpec(Spec):
 
     @model_validator(mode="after")
     def _ascending(self) -> CourseVideoSpec:
+        if self.manifest is not None and self.ladder is not None:
+            raise ValueError("give either `ladder` or `manifest`, not both")
+        if self.manifest is None and self.segments is None:
+            raise ValueError("give `segments` (the video's length), or a `manifest`")
         if self.ladder is not None and any(b <= a for a, b in zip(
                 self.ladder, self.ladder[1:], strict=False)):
             raise ValueError("ladder bitrates must be strictly ascending")

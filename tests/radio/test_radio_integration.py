@@ -174,3 +174,30 @@ def test_straight_line_ue_hands_over_once_after_ttt_and_its_flow_stalls() -> Non
     assert not overlap.any()
     assert (mine & (seg["t0"] >= t_ho + interruption - 1e-9) & (seg["rate"] > 0)).any()
     assert (mine & (seg["t1"] <= t_ho + 1e-9) & (seg["rate"] > 0)).any()
+
+
+def test_rma_los_shadowing_is_6_db_beyond_the_breakpoint_in_the_run() -> None:
+    # RMa, h_BS 35 m, h_UT 1.5 m, 3.5 GHz: d_BP = 2 pi 35 1.5 3.5e9 / 3e8 = 3848 m
+    # (TR 38.901 Table 7.4.1-1).  With LOS forced, the shadowing a link gets is its
+    # unit-variance state times 4 dB inside d_BP and 6 dB beyond (PL2).
+    d_bp = 2 * math.pi * 35.0 * H_UT * FC / 3.0e8
+    distances = [1000.0, 2000.0, d_bp - 50.0, d_bp + 50.0, 6000.0, 9000.0]
+    positions = [[d, 0.0] for d in distances]
+
+    def received(shadowing: bool) -> tuple[np.ndarray, Run]:
+        scn = radio_scenario([{"name": "c0", "position": [0, 0], "deployment": "RMa",
+                               "height": 35.0}],
+                             {"placement": {"kind": "explicit", "positions": positions}},
+                             count=len(positions), shadowing=shadowing)
+        run = Run(scn)
+        assert run.radio is not None
+        run.radio.start()
+        run.network.env.run(until=1e-6)  # the first radio update computes the channel
+        return run.radio.ran.rx_dbm[:, 0].copy(), run
+
+    plain, _ = received(False)
+    shadowed, run = received(True)
+    assert run.radio is not None and run.radio.ran._shadow is not None
+    z = run.radio.ran._shadow.normal[:, 0]
+    sigma = (plain - shadowed) / z  # loss grows by sigma z, the received power drops
+    np.testing.assert_allclose(sigma, [4.0, 4.0, 4.0, 6.0, 6.0, 6.0], rtol=1e-9)

@@ -252,8 +252,29 @@ def test_draw_los_frequency_and_forcing():
 def test_shadow_std_and_decorrelation(name, sigma, dcorr):
     m = PATHLOSS.get(name)()
     los = np.array([True, False])
-    np.testing.assert_array_equal(m.shadow_std_db(los), sigma)
+    near = 50.0  # inside every deployment's LOS breakpoint
+    np.testing.assert_array_equal(m.shadow_std_db(los, near, 10.0, 1.5, 3.5), sigma)
     np.testing.assert_array_equal(m.decorrelation_m(los), dcorr)
+
+
+def test_rma_los_shadowing_on_both_sides_of_the_breakpoint():
+    # Table 7.4.1-1 RMa LOS: sigma_SF = 4 dB with PL1 (10 m <= d2D <= d_BP), 6 dB with
+    # PL2 (d_BP <= d2D <= 10 km); NLOS 8 dB everywhere.  d_BP = 2 pi h_BS h_UT fc / c.
+    h_bs, h_ut, fc = 35.0, 1.5, 3.5
+    d_bp = 2 * math.pi * h_bs * h_ut * fc * 1e9 / 3.0e8  # c = 3.0e8 m/s (note 1)
+    assert d_bp == pytest.approx(3848.5, abs=0.1)
+    m = RMa()
+    assert float(m.los_breakpoint_m(h_bs, h_ut, fc)) == pytest.approx(d_bp)
+    d = np.array([10.0, 1000.0, d_bp - 1.0, d_bp + 1.0, 6000.0, 10_000.0])
+    np.testing.assert_array_equal(m.shadow_std_db(True, d, h_bs, h_ut, fc),
+                                  [4.0, 4.0, 4.0, 6.0, 6.0, 6.0])
+    np.testing.assert_array_equal(m.shadow_std_db(False, d, h_bs, h_ut, fc), [8.0] * 6)
+    # A lower carrier moves the breakpoint in: at 0.7 GHz d_BP is about 770 m.
+    np.testing.assert_array_equal(m.shadow_std_db(True, [700.0, 800.0], h_bs, h_ut, 0.7),
+                                  [4.0, 6.0])
+    # The other deployments have one LOS sigma at every distance.
+    np.testing.assert_array_equal(UMa().shadow_std_db(True, [50.0, 4000.0], 25.0, 1.5, 3.5),
+                                  [4.0, 4.0])
 
 
 def test_registry_names():
@@ -314,7 +335,7 @@ def test_shadow_fading_still_ues_keep_their_values_and_los_switch_rescales():
     after = sf.normal
     np.testing.assert_array_equal(after[[0, 2]], before[[0, 2]])
     assert not np.allclose(after[1], before[1])
-    np.testing.assert_allclose(sf.db(m.shadow_std_db(los)),
+    np.testing.assert_allclose(sf.db(m.shadow_std_db(los, 100.0, 25.0, 1.5, 3.5)),
                                np.where(los, 4.0, 6.0) * after)
     assert sf.shape == (3, 4)
     with pytest.raises(ValueError, match="non-negative"):

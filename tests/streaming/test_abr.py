@@ -39,7 +39,7 @@ def highest_at_most(ladder: Ladder, rate: float) -> int:
 
 def test_registry_names_and_factory() -> None:
     assert {"throughput", "bba", "bola", "fixed"} <= set(ABR.names())
-    assert isinstance(make_abr("bba", reservoir=3.0, cushion=4.0), Bba)
+    assert isinstance(make_abr("bba", reservoir=0.1, cushion=0.4), Bba)
     with pytest.raises(ValueError, match="bad parameters"):
         make_abr("throughput", horizon=3)
     with pytest.raises(UnknownPluginError, match="did you mean 'bola'"):
@@ -118,7 +118,9 @@ def test_bba_follows_its_rate_map(buffer: float, expected: int) -> None:
     r, c = 5.0, 10.0
     f = bba_map(buffer, r, c, LADDER)
     assert highest_at_most(LADDER, f) == expected
-    assert Bba(reservoir=r, cushion=c).choose(state(buffer, last=3)) == expected
+    # r = 5 s and c = 10 s of a 20 s buffer: fractions 0.25 and 0.5.
+    assert Bba(reservoir=0.25, cushion=0.5, max_buffer=20.0).choose(
+        state(buffer, last=3)) == expected
 
 
 @pytest.mark.parametrize(("buffer", "last", "expected"), [
@@ -129,12 +131,14 @@ def test_bba_follows_its_rate_map(buffer: float, expected: int) -> None:
     (10.0, 0, 1),   # f = 3.0 >= R+ = 2 -> max{R < 3.0} strictly = 2 Mbit/s
 ])
 def test_bba_algorithm_1_hysteresis(buffer: float, last: int, expected: int) -> None:
-    policy = Bba(reservoir=5.0, cushion=10.0, hysteresis=True)
+    policy = Bba(reservoir=0.25, cushion=0.5, max_buffer=20.0, hysteresis=True)
     assert policy.choose(state(buffer, last=last)) == expected
 
 
 @pytest.mark.parametrize(("kwargs", "name"), [
-    ({"reservoir": -1.0}, "reservoir"), ({"cushion": 0.0}, "cushion"),
+    ({"reservoir": -1.0}, "reservoir"), ({"reservoir": 10.0}, "reservoir"),
+    ({"cushion": 0.0}, "cushion"), ({"cushion": 15.0}, "cushion"),
+    ({"reservoir": 0.5, "cushion": 0.6}, "whole buffer"), ({"max_buffer": 0.0}, "max_buffer"),
 ])
 def test_bba_validates(kwargs: dict[str, float], name: str) -> None:
     with pytest.raises(ValueError, match=name):

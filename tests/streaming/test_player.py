@@ -256,7 +256,7 @@ def test_sabre_session_end_to_end() -> None:
     d = sabre_dir()
     ladder = load_sabre_manifest(d / "bbb.json")
     trace = load_sabre_trace(d / "report_tram_0002.json")
-    for name in ("throughput", "bba", "bola"):
+    for name in ("throughput", "bba", "bola", "bola_e", "dynamic"):
         run = simulate_on_trace(ladder, make_abr(name), trace, max_buffer=30.0)
         s = run.stats
         assert s.segments_downloaded == 199 and s.finished
