@@ -482,8 +482,7 @@ class FlowNetwork:
             return
         self.solves += 1
         self.solved_flows += len(flows)
-        if len(flows) > self.largest_component:
-            self.largest_component = len(flows)
+        self.largest_component = max(self.largest_component, len(flows))
         if len(flows) <= SMALL_COMPONENT:
             rates = max_min_small([f.route.channels for f in flows], self.capacity,
                                   [f.route.rate_cap for f in flows])

@@ -21,6 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node
 
+from sim.scenario.input_file import read_input
+from sim.scenario.limits import MAX_FILE_BYTES
 from sim.scenario.overrides import Applied, apply_overrides
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.references import check_references
@@ -91,15 +93,7 @@ def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
 
 
 def _read_text(path: str | os.PathLike[str], shown: str) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem((), "no such file", file=shown)]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem((), "is a directory, not a file", file=shown)]) from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ScenarioError([Problem((), f"cannot read: {reason}", file=shown)]) from None
+    raw = read_input(path, MAX_FILE_BYTES, "the scenario file")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
