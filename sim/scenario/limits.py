@@ -29,5 +29,8 @@ MAX_SEED: Final = 2**63
 """Seeds are ``0 <= seed < 2**63`` (they name the results folder)."""
 MAX_NAME_CHARS: Final = 100
 """A scenario name (it names the results folder; file systems allow 255 bytes)."""
+MAX_LOGNORMAL_CV: Final = 1000.0
+"""A lognormal's sd over its mean; beyond it sigma**2 = log(1 + cv**2) drifts toward overflow
+and nearly every draw is ~0 while a few are astronomically large."""
 MAX_TRACE_BYTES: Final = 64 * 1024 * 1024
 """A link or mobility trace file: 64 MiB."""

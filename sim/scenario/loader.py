@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node
 
 from sim.scenario.input_file import read_input
 from sim.scenario.limits import MAX_FILE_BYTES
-from sim.scenario.overrides import Applied, apply_overrides
+from sim.scenario.overrides import Applied, FlagValue, apply_overrides
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.references import check_references
 from sim.scenario.schema import Scenario
@@ -57,7 +57,7 @@ class Document:
             return problem
         applied = self._override_for(problem.loc, exact_prefix=True)
         if applied is not None:
-            return problem.at(f"--set {applied.argument}", None, None)
+            return problem.at(applied.where, None, None)
         if self.root is None:
             return problem.at(self.path, None, None)
         (line, column), depth = find(self.root, problem.loc, on_key=problem.on_key)
@@ -65,7 +65,7 @@ class Document:
             # The YAML lacks this key; if a --set created it, the --set is to blame.
             applied = self._override_for(problem.loc[: depth + 1], exact_prefix=False)
             if applied is not None:
-                return problem.at(f"--set {applied.argument}", None, None)
+                return problem.at(applied.where, None, None)
         return problem.at(self.path, line, column)
 
     def locate_all(self, problems: Iterable[Problem]) -> list[Problem]:
@@ -113,7 +113,7 @@ def _kind_of(value: object) -> str:
 
 
 def read_document(
-    path: str | os.PathLike[str], overrides: Sequence[str] = ()
+    path: str | os.PathLike[str], overrides: Sequence[str | FlagValue] = ()
 ) -> Document:
     """Read and parse a scenario file and apply ``--set`` overrides (not yet validated)."""
     shown = os.fspath(path)
@@ -141,7 +141,7 @@ def read_document(
 
 
 def load_scenario(
-    path: str | os.PathLike[str], overrides: Sequence[str] = ()
+    path: str | os.PathLike[str], overrides: Sequence[str | FlagValue] = ()
 ) -> LoadedScenario:
     """Read, override, validate and cross-check a scenario; raise one ScenarioError."""
     document = read_document(path, overrides)
