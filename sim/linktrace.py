@@ -10,7 +10,10 @@ a real, varying channel.  Two formats are read:
   Their ``latency_ms`` is not used: the link's own ``delay`` is.
 
 The trace's last value holds until the end of the run, unless ``repeat`` starts
-it again from its beginning (sabre's own convention).  Zero bandwidth stops the
+it again from its beginning (sabre's own convention).  Files are at most
+:data:`~sim.scenario.limits.MAX_TRACE_BYTES` and read in one pass; periods last at
+least :data:`~sim.scenario.limits.MIN_TRACE_PERIOD_S`, so that a trace cannot ask
+for more changes than the run's work estimate allows.  Zero bandwidth stops the
 flows on the link until it comes back.  The channels are eager (see
 :mod:`sim.network`), so each step re-solves the rates of the flows crossing them.
 """
@@ -20,6 +23,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ from numpy.typing import NDArray
 
 from sim.engine import Wake
 from sim.network import FlowNetwork
+from sim.scenario.limits import MAX_TRACE_BYTES, MIN_TRACE_PERIOD_S
 from sim.scenario.schema import LinkSpec, Scenario
 from sim.topology import Topology
 
@@ -46,18 +52,29 @@ class LinkTrace:
 
     def steps(self, horizon: float, repeat: bool) -> list[tuple[float, float]]:
         """(time, bit/s) of every change up to `horizon`, repetitions unrolled."""
-        out: list[tuple[float, float]] = []
+        return list(self.changes(horizon, repeat))
+
+    def changes(self, horizon: float, repeat: bool) -> Iterator[tuple[float, float]]:
+        """(time, bit/s) of every change up to `horizon`, lazily: repetitions are not
+        stored, and a trace of one value ends after one pass however long the run."""
+        last: float | None = None
         offset = 0.0
+        constant = bool(np.all(self.bps == self.bps[0])) if len(self.bps) else True
         while True:
             for t, bps in zip(self.start, self.bps, strict=True):
                 when = offset + float(t)
                 if when > horizon:
-                    return out
-                if not out or out[-1][1] != bps:
-                    out.append((when, float(bps)))
-            if not repeat or self.length <= 0:
-                return out
+                    return
+                if last is None or last != bps:
+                    last = float(bps)
+                    yield when, last
+            if not repeat or self.length <= 0 or constant:
+                return
             offset += self.length
+
+    def changes_per_pass(self) -> int:
+        """Changes of capacity in one pass (what a repeated trace costs per ``length``)."""
+        return int(np.count_nonzero(np.diff(self.bps))) + 1 if len(self.bps) else 0
 
 
 def _fail(path: Path, line: int | None, message: str) -> ValueError:
@@ -65,37 +82,56 @@ def _fail(path: Path, line: int | None, message: str) -> ValueError:
     return ValueError(f"{where}: {message}")
 
 
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_TRACE_BYTES:
+        raise _fail(path, None, f"the file has {size:,} bytes; the limit is "
+                    f"{MAX_TRACE_BYTES // (1024 * 1024)} MiB")
+
+
+def _too_short(duration: float) -> str:
+    return (f"lasts {duration * 1e3:.3g} ms; periods must last at least "
+            f"{MIN_TRACE_PERIOD_S * 1e3:g} ms")
+
+
 def _read_csv(path: Path) -> LinkTrace:
+    """One streaming pass over the rows, kept as two float arrays (not a list of rows)."""
+    _check_size(path)
+    start = array("d")
+    bps = array("d")
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if not rows or [c.strip() for c in rows[0]] != ["time_s", "bandwidth_bps"]:
-        raise _fail(path, 1, "the header must be time_s,bandwidth_bps")
-    start: list[float] = []
-    bps: list[float] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != 2:
-            raise _fail(path, number, f"expected 2 fields, found {len(row)}")
-        try:
-            t, b = float(row[0]), float(row[1])
-        except ValueError:
-            raise _fail(path, number, "time_s and bandwidth_bps must be numbers") from None
-        if not (math.isfinite(t) and math.isfinite(b)) or b < 0 or t < 0:
-            raise _fail(path, number, "times and bandwidths must be finite and >= 0")
-        if start and t <= start[-1]:
-            raise _fail(path, number, "times must increase")
-        start.append(t)
-        bps.append(b)
+        rows = csv.reader(fh)
+        header = next(rows, None)
+        if header is None or [c.strip() for c in header] != ["time_s", "bandwidth_bps"]:
+            raise _fail(path, 1, "the header must be time_s,bandwidth_bps")
+        for number, row in enumerate(rows, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != 2:
+                raise _fail(path, number, f"expected 2 fields, found {len(row)}")
+            try:
+                t, b = float(row[0]), float(row[1])
+            except ValueError:
+                raise _fail(path, number, "time_s and bandwidth_bps must be numbers") from None
+            if not (math.isfinite(t) and math.isfinite(b)) or b < 0 or t < 0:
+                raise _fail(path, number, "times and bandwidths must be finite and >= 0")
+            if start and t <= start[-1]:
+                raise _fail(path, number, "times must increase")
+            if start and t - start[-1] < MIN_TRACE_PERIOD_S:
+                raise _fail(path, number, f"the period before this row {_too_short(t - start[-1])}")
+            start.append(t)
+            bps.append(b)
     if not start:
         raise _fail(path, None, "the trace has no rows")
     if start[0] != 0.0:
         raise _fail(path, 2, "the first row must be at time 0")
     step = start[-1] - start[-2] if len(start) > 1 else 1.0
-    return LinkTrace(np.asarray(start), np.asarray(bps), start[-1] + step)
+    return LinkTrace(np.frombuffer(start, dtype=np.float64).copy(),
+                     np.frombuffer(bps, dtype=np.float64).copy(), start[-1] + step)
 
 
 def _read_sabre(path: Path) -> LinkTrace:
+    _check_size(path)
     try:
         periods: Any = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -109,11 +145,13 @@ def _read_sabre(path: Path) -> LinkTrace:
         try:
             duration = float(period["duration_ms"]) / 1e3
             rate = float(period["bandwidth_kbps"]) * 1e3
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise _fail(path, None, f"period {i}: needs numeric duration_ms and "
                         "bandwidth_kbps") from None
         if duration < 0 or rate < 0 or not (math.isfinite(duration) and math.isfinite(rate)):
             raise _fail(path, None, f"period {i}: negative or non-finite values")
+        if duration < MIN_TRACE_PERIOD_S and not (duration == 0 and i == len(periods) - 1):
+            raise _fail(path, None, f"period {i} {_too_short(duration)}")
         start.append(t)
         bps.append(rate)
         t += duration

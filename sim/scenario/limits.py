@@ -32,5 +32,7 @@ MAX_NAME_CHARS: Final = 100
 MAX_LOGNORMAL_CV: Final = 1000.0
 """A lognormal's sd over its mean; beyond it sigma**2 = log(1 + cv**2) drifts toward overflow
 and nearly every draw is ~0 while a few are astronomically large."""
-MAX_TRACE_BYTES: Final = 64 * 1024 * 1024
-"""A link or mobility trace file: 64 MiB."""
+MAX_TRACE_BYTES: Final = 16 * 1024 * 1024
+"""A link or mobility trace file: 16 MiB (a JSON trace is parsed whole, ~10x in memory)."""
+MIN_TRACE_PERIOD_S: Final = 1e-3
+"""The shortest period of a link trace: 1 ms (the shipped traces use 100 ms to 1 s)."""
