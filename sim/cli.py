@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("files", nargs="+", help="YAML files")
     val.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a scenario key")
+    val.add_argument("--force", action="store_true",
+                     help="accept work estimates over the limits (docs/scenario.md)")
     for module in COMMAND_MODULES.values():
         importlib.import_module(module).add_parser(sub)
     return parser
@@ -104,7 +106,7 @@ def _cmd_validate(ns: argparse.Namespace, console: Console) -> int:
     failed = False
     for path in ns.files:
         try:
-            prepared_run(load_scenario(path, ns.overrides))
+            prepared_run(load_scenario(path, ns.overrides), force=ns.force)
         except ScenarioError as exc:
             failed = True
             print_problems(exc)
@@ -135,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; no partial results were kept\n")
         return EXIT_INTERRUPT
+    except MemoryError:  # only with --force: the work estimate refuses such runs
+        sys.stderr.write("edgestream: out of memory; the scenario asks for more than this "
+                         "machine has (without --force the work estimate refuses it)\n")
+        return EXIT_INPUT
     except Exception as exc:
         if debug:
             traceback.print_exc()

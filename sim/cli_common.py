@@ -79,6 +79,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="results root directory (default: ./results)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario key, e.g. --set links[0].bandwidth='1 Gbps'")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the work estimate exceeds the limits (docs/scenario.md)")
     p.add_argument("--no-plots", action="store_true", help="do not draw plots")
     p.add_argument("--no-tables", action="store_true", help="do not write Parquet tables")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
@@ -127,7 +129,7 @@ def run_one(path: str, ns: argparse.Namespace, console: Console) -> tuple[dict[s
 
     loaded = load_scenario(path, overrides(ns))
     check_out_dir(ns.out)
-    run = prepared_run(loaded)
+    run = prepared_run(loaded, force=getattr(ns, "force", False))
     scn = loaded.scenario
     with progress(console, scn.name, scn.duration, ns.quiet) as tick:
         output = run.execute(tick)

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from yaml.nodes import MappingNode
 
 from sim.scenario.input_file import read_input
-from sim.scenario.limits import MAX_FILE_BYTES, MAX_SEED
+from sim.scenario.limits import MAX_FILE_BYTES, MAX_REPLICATIONS, MAX_SEED
 from sim.scenario.loader import Document
 from sim.scenario.overrides import parse_override
 from sim.scenario.problems import Loc, Problem, ScenarioError
@@ -88,7 +88,8 @@ class SweepSpec(_Model):
     parameters: list[Parameter] = Field(min_length=1)
     mode: Literal["grid", "zip"] = Field(
         "grid", description="grid: every combination; zip: the i-th values together.")
-    replications: StrictInt = Field(1, ge=1, description="Runs per point (seeds seed..seed+r-1).")
+    replications: StrictInt = Field(1, ge=1, le=MAX_REPLICATIONS,
+                                    description="Runs per point (seeds seed..seed+r-1).")
     seed: StrictInt | None = Field(None, ge=0, lt=MAX_SEED,
                                    description="Seed of replication 0 (below 2**63).")
     fixed: list[str] = Field(default_factory=list, alias="set",

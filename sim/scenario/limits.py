@@ -27,6 +27,8 @@ MAX_SHOWN: Final = 60
 """Characters of a user's value quoted in a message (cut before formatting)."""
 MAX_SEED: Final = 2**63
 """Seeds are ``0 <= seed < 2**63`` (they name the results folder)."""
+MAX_REPLICATIONS: Final = 10_000
+"""Replications of a sweep point (or of ``check --replications``)."""
 MAX_NAME_CHARS: Final = 100
 """A scenario name (it names the results folder; file systems allow 255 bytes)."""
 MAX_LOGNORMAL_CV: Final = 1000.0
