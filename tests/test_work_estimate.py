@@ -69,3 +69,26 @@ def test_validate_of_a_huge_scenario_stays_small() -> None:
     assert done.returncode == 2, done.stderr
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert max(before, peak_kib) < 500 * 1024
+
+
+def test_reference_checks_are_linear_in_the_groups() -> None:
+    """20,000 groups named by one workload: a list lookup per client took seconds."""
+    from sim.scenario.references import check_references
+    from sim.scenario.schema import Scenario
+
+    n = 20_000
+    groups = [{"name": f"g{i}", "kind": "users", "count": 1, "attach": "mec1",
+               "access": {"bandwidth": "50 Mbps", "delay": "2 ms"}} for i in range(n)]
+    service = {"req": {"dist": "exponential", "mean": "5 ms"}}
+    scenario = Scenario.model_validate({
+        "name": "many", "duration": "5 s",
+        "nodes": [{"name": "cloud", "kind": "cloud", "compute": {"service": service}},
+                  {"name": "mec1", "kind": "mec", "compute": {"service": service}}, *groups],
+        "links": [{"a": "mec1", "b": "cloud", "bandwidth": "1 Gbps", "delay": "5 ms"}],
+        "workloads": [{"kind": "request_response", "name": "req",
+                       "clients": [g["name"] for g in groups],
+                       "arrivals": {"process": "poisson", "rate": "0.1 /s"},
+                       "request_size": "1 kB", "response_size": "1 kB"}]})
+    started = time.perf_counter()
+    assert check_references(scenario) == []
+    assert time.perf_counter() - started < 1.0
