@@ -138,6 +138,8 @@ def run_one(path: str, ns: argparse.Namespace, console: Console) -> tuple[dict[s
                            plots=scn.output.plots and not ns.no_plots)
     except OSError as exc:
         raise write_failed(ns.out, exc) from None
+    for warning in output.summary.get("warnings", []):
+        sys.stderr.write(f"warning: {scn.name}: {warning}\n")
     return output.summary, folder
 
 

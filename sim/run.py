@@ -22,6 +22,7 @@ from sim.engine import Engine, Wake
 from sim.linkload import channel_bytes
 from sim.linktrace import LinkTraces
 from sim.network import FlowNetwork
+from sim.overload import overload_warnings
 from sim.plugins import load_builtin_plugins
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
@@ -317,6 +318,10 @@ class Run:
             "bytes_sent": net.bytes_sent, "bytes_delivered": net.bytes_delivered,
             "rate_solves": net.solves,
         }
+        if self.engine.now > 0:  # a finished run: an overloaded site or link is reported
+            warnings = overload_warnings(out)
+            if warnings:
+                out["warnings"] = warnings
         return out
 
 

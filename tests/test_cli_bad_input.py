@@ -8,6 +8,7 @@ results folder name, a lognormal whose spread overflows, a full disk.
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 
@@ -100,3 +101,22 @@ def test_plot_to_an_unwritable_out_says_it_cannot_write(
     out = _unwritable(tmp_path) / "figures"
     code, err = cli(["plot", str(tmp_path), "--out", str(out)], capsys)
     assert code == 2 and "cannot write the figures" in err and "cannot read" not in err
+
+
+def test_an_overloaded_site_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    """mec1 (2 servers) offered 10 users x rate x 2 s of work per job: far over capacity."""
+    slow = "{dist: exponential, mean: 2 s}"
+    code, err = cli(["run", PASS, "-q", "--no-plots", "--out", str(tmp_path), "--set",
+                     f"nodes[mec1].compute.service.req={slow}"], capsys)
+    assert code == 0
+    assert "warning: ci-pass: site mec1 was busy" in err
+    summary = json.loads(next(tmp_path.rglob("summary.json")).read_text())
+    assert any(w.startswith("site mec1 ") for w in summary["warnings"])
+
+
+def test_a_run_within_capacity_has_no_warnings_key(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = cli(["run", PASS, "-q", "--no-plots", "--out", str(tmp_path)], capsys)
+    assert code == 0 and "warning" not in err
+    assert "warnings" not in json.loads(next(tmp_path.rglob("summary.json")).read_text())
