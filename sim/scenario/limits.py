@@ -29,6 +29,8 @@ MAX_SEED: Final = 2**63
 """Seeds are ``0 <= seed < 2**63`` (they name the results folder)."""
 MAX_REPLICATIONS: Final = 10_000
 """Replications of a sweep point (or of ``check --replications``)."""
+MAX_SWEEP_RUNS: Final = 100_000
+"""Runs of one sweep (points x replications), checked before the grid is expanded."""
 MAX_NAME_CHARS: Final = 100
 """A scenario name (it names the results folder; file systems allow 255 bytes)."""
 MAX_LOGNORMAL_CV: Final = 1000.0

@@ -61,7 +61,9 @@ def test_hostile_file(path: Path, tmp_path: Path) -> None:
     ["validate", "/dev/zero"],
     ["validate", str(HOSTILE)],
     ["sweep", str(HOSTILE / "sweeps" / "huge_replications.yaml"), "--dry-run"],
+    ["sweep", str(HOSTILE / "sweeps" / "huge_grid.yaml"), "--dry-run"],
 ], ids=["set-alias-bomb", "huge-seed-flag", "huge-seed-set", "out-is-a-file",
-        "duration-twice", "dev-zero", "directory", "sweep-1e9-replications"])
+        "duration-twice", "dev-zero", "directory", "sweep-1e9-replications",
+        "sweep-1e6-points"])
 def test_hostile_arguments(args: list[str], tmp_path: Path) -> None:
     assert _cli([*args], tmp_path).returncode == 2
