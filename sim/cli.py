@@ -4,7 +4,8 @@
 Exit codes are part of the interface, for CI pipelines: 0 success, 1 a QoS target
 missed (or a calibration out of tolerance), 2 bad input (scenario or arguments), 3 an
 internal error, 4 a live run that failed (a peer process crashed or timed out),
-130 interrupted.
+130 interrupted (Ctrl-C, or SIGTERM for ``run``, ``check``, ``sweep`` and
+``calibrate``).
 Bad input never shows a traceback; an internal error shows one only with
 ``--debug``.
 """
@@ -31,6 +32,7 @@ from sim.cli_common import (
     print_problems,
     run_one,
 )
+from sim.process_guard import terminate_as_interrupt
 from sim.scenario.problems import ScenarioError
 
 __all__ = ["main"]
@@ -40,6 +42,9 @@ COMMAND_MODULES = {"check": "sim.cli_check", "plot": "sim.cli_plot", "sweep": "s
                    "live": "sim.cli_live", "calibrate": "sim.cli_calibrate"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
 COMMANDS = ("run", "validate", *COMMAND_MODULES)
+INTERRUPTIBLE = frozenset({"run", "check", "sweep", "calibrate"})
+"""Commands for which SIGTERM is Ctrl-C: partial results removed, exit 130 (``live`` has
+its own supervisor, which stops its peers on SIGTERM)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("files", nargs="+", help="YAML files")
     val.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a scenario key")
+    val.add_argument("--force", action="store_true",
+                     help="accept work estimates over the limits (docs/scenario.md)")
     for module in COMMAND_MODULES.values():
         importlib.import_module(module).add_parser(sub)
     return parser
@@ -99,7 +106,7 @@ def _cmd_validate(ns: argparse.Namespace, console: Console) -> int:
     failed = False
     for path in ns.files:
         try:
-            prepared_run(load_scenario(path, ns.overrides))
+            prepared_run(load_scenario(path, ns.overrides), force=ns.force)
         except ScenarioError as exc:
             failed = True
             print_problems(exc)
@@ -115,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=False, highlight=False)
     try:
         ns = build_parser().parse_args(args)
+        if ns.command in INTERRUPTIBLE:
+            terminate_as_interrupt()
         if ns.command in COMMAND_MODULES:
             result: int = importlib.import_module(COMMAND_MODULES[ns.command]).run(ns, console)
             return result
@@ -128,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; no partial results were kept\n")
         return EXIT_INTERRUPT
+    except MemoryError:  # only with --force: the work estimate refuses such runs
+        sys.stderr.write("edgestream: out of memory; the scenario asks for more than this "
+                         "machine has (without --force the work estimate refuses it)\n")
+        return EXIT_INPUT
     except Exception as exc:
         if debug:
             traceback.print_exc()

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli_common import EXIT_OK, EXIT_QOS, progress
+from sim.cli_common import EXIT_OK, EXIT_QOS, check_out_dir, progress
 from sim.cli_live import EXIT_LIVE, add_live_options, load_plan, play
 
 __all__ = ["add_parser", "run"]
@@ -39,6 +39,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     from streaming.webrtc.records import receive_hold
 
     loaded, plan = load_plan(ns)
+    check_out_dir(ns.out)
     scn = loaded.scenario
     sim_run = prepared_run(loaded)
     with progress(console, f"{scn.name} (simulated)", scn.duration, ns.quiet) as tick:

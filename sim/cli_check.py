@@ -33,6 +33,7 @@ from sim.cli_common import (
     run_one,
 )
 from sim.junit import Case, Suite, case_of, write_junit
+from sim.scenario.limits import MAX_REPLICATIONS
 from sim.scenario.problems import Problem, ScenarioError
 
 __all__ = ["add_parser", "run"]
@@ -45,6 +46,8 @@ def _replications(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("give at least 1 replication")
+    if value > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_REPLICATIONS} replications")
     return value
 
 
@@ -92,7 +95,7 @@ def _validate(path: str, ns: argparse.Namespace) -> None:
     from sim.run import prepared_run
     from sim.scenario.loader import load_scenario
 
-    prepared_run(load_scenario(path, overrides(ns)))
+    prepared_run(load_scenario(path, overrides(ns)), force=ns.force)
 
 
 def _check_one(path: str, baseline_path: str | None, tolerance: float,

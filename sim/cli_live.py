@@ -16,7 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli_common import EXIT_INPUT, EXIT_OK
+from sim.cli_common import EXIT_INPUT, EXIT_OK, seed_arg
+from sim.scenario.overrides import FlagValue
 from sim.scenario.problems import ScenarioError
 
 __all__ = ["EXIT_LIVE", "add_live_options", "add_parser", "load_plan", "play", "receivers_table",
@@ -68,7 +69,7 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workload", help="the live_class to play (default: the first)")
     p.add_argument("--size", type=_size, default=(320, 240), metavar="WxH",
                    help="frame size of the synthetic camera (default 320x240)")
-    p.add_argument("--seed", type=int, help="master random seed (overrides the scenario)")
+    p.add_argument("--seed", type=seed_arg, help="master random seed (overrides the scenario)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario key, e.g. --set nodes[5].access.delay='40 ms'")
     p.add_argument("--out", type=Path, default=Path("results"),
@@ -91,7 +92,8 @@ def load_plan(ns: argparse.Namespace) -> Any:
     from sim.scenario.loader import load_scenario
     from streaming.webrtc.plan import live_plan
 
-    extra = list(ns.overrides) + ([f"seed={ns.seed}"] if ns.seed is not None else [])
+    extra: list[str | FlagValue] = list(ns.overrides)
+    extra += [FlagValue("--seed", "seed", str(ns.seed))] if ns.seed is not None else []
     loaded = load_scenario(ns.scenario, extra)
     try:
         return loaded, live_plan(loaded.scenario, ns.receivers, ns.workload)

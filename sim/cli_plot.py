@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from sim.cli_common import EXIT_INPUT, EXIT_OK
+from sim.cli_common import EXIT_INPUT, EXIT_OK, check_out_dir
+from sim.scenario.problems import ScenarioError
 
 __all__ = ["add_parser", "resolve", "run"]
 
@@ -162,6 +163,12 @@ def _run_figures(runs: list[Path], ns: argparse.Namespace,
 
 def run(ns: argparse.Namespace, console: Console) -> int:
     formats = ("png", "svg") if ns.format == "both" else (ns.format,)
+    try:
+        check_out_dir(ns.out)
+    except ScenarioError as exc:
+        sys.stderr.write(f"edgestream plot: error: cannot write the figures: "
+                         f"{exc.problems[0].format()}\n")
+        return EXIT_INPUT
     try:
         sweeps, runs = resolve(ns.results)
         written: list[Path] = []

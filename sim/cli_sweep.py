@@ -28,7 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sim.cli_common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK
+from sim.cli_common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, check_out_dir
 
 if TYPE_CHECKING:  # the simulator is imported only once the fork server is started
     from sim.sweep import SweepPlan, SweepRunError
@@ -130,7 +130,9 @@ def _report_failure(exc: SweepRunError, debug: bool) -> int:
 def run(ns: argparse.Namespace, console: Console) -> int:
     from sim.sweep_pool import start_workers_early
 
-    if not ns.dry_run:  # before the simulator's imports below, to overlap with them
+    if not ns.dry_run:
+        check_out_dir(ns.out)  # a results root that cannot be written: exit 2 before any run
+        # Before the simulator's imports below, to overlap with them.
         start_workers_early(ns.workers, ns.dask)
     from sim.sweep import SweepRunError, load_sweep, run_sweep
 

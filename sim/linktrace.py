@@ -18,7 +18,10 @@ wait the latency twice; sabre counts it once per request, so trace one direction
 reproduce sabre exactly.
 
 The trace's last value holds until the end of the run, unless ``repeat`` starts
-it again from its beginning (sabre's own convention).  Zero bandwidth stops the
+it again from its beginning (sabre's own convention).  Files are at most
+:data:`~sim.scenario.limits.MAX_TRACE_BYTES` and read in one pass; periods last at
+least :data:`~sim.scenario.limits.MIN_TRACE_PERIOD_S`, so that a trace cannot ask
+for more changes than the run's work estimate allows.  Zero bandwidth stops the
 flows on the link until it comes back.  The channels are eager (see
 :mod:`sim.network`), so each step re-solves the rates of the flows crossing them.
 """
@@ -28,6 +31,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,7 @@ from numpy.typing import NDArray
 
 from sim.engine import Wake
 from sim.network import FlowNetwork
+from sim.scenario.limits import MAX_TRACE_BYTES, MIN_TRACE_PERIOD_S
 from sim.scenario.schema import LinkSpec, Scenario
 from sim.topology import Topology
 
@@ -56,28 +62,40 @@ class LinkTrace:
 
     def steps(self, horizon: float, repeat: bool) -> list[tuple[float, float]]:
         """(time, bit/s) of every change up to `horizon`, repetitions unrolled."""
+        return list(self.changes(horizon, repeat))
+
+    def changes(self, horizon: float, repeat: bool) -> Iterator[tuple[float, float]]:
+        """(time, bit/s) of every change up to `horizon`, lazily: repetitions are not
+        stored, and a trace of one value ends after one pass however long the run."""
         return _changes(self.start, self.bps, self.length, horizon, repeat)
 
     def latency_steps(self, horizon: float, repeat: bool) -> list[tuple[float, float]]:
         """(time, s) of every change of latency up to `horizon` (none without latency)."""
         if self.latency is None:
             return []
-        return _changes(self.start, self.latency, self.length, horizon, repeat)
+        return list(_changes(self.start, self.latency, self.length, horizon, repeat))
+
+    def changes_per_pass(self) -> int:
+        """Changes of capacity in one pass (what a repeated trace costs per ``length``)."""
+        return int(np.count_nonzero(np.diff(self.bps))) + 1 if len(self.bps) else 0
 
 
 def _changes(start: NDArray[np.float64], values: NDArray[np.float64], length: float,
-             horizon: float, repeat: bool) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
+             horizon: float, repeat: bool) -> Iterator[tuple[float, float]]:
+    """Changes of a step function up to `horizon`, repeated lazily if asked."""
+    last: float | None = None
     offset = 0.0
+    constant = bool(np.all(values == values[0])) if len(values) else True
     while True:
         for t, value in zip(start, values, strict=True):
             when = offset + float(t)
             if when > horizon:
-                return out
-            if not out or out[-1][1] != value:
-                out.append((when, float(value)))
-        if not repeat or length <= 0:
-            return out
+                return
+            if last is None or last != value:
+                last = float(value)
+                yield when, last
+        if not repeat or length <= 0 or constant:
+            return
         offset += length
 
 
@@ -86,45 +104,65 @@ def _fail(path: Path, line: int | None, message: str) -> ValueError:
     return ValueError(f"{where}: {message}")
 
 
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_TRACE_BYTES:
+        raise _fail(path, None, f"the file has {size:,} bytes; the limit is "
+                    f"{MAX_TRACE_BYTES // (1024 * 1024)} MiB")
+
+
+def _too_short(duration: float) -> str:
+    return (f"lasts {duration * 1e3:.3g} ms; periods must last at least "
+            f"{MIN_TRACE_PERIOD_S * 1e3:g} ms")
+
+
 def _read_csv(path: Path) -> LinkTrace:
+    """One streaming pass over the rows, kept as two float arrays (not a list of rows)."""
+    _check_size(path)
+    start = array("d")
+    bps = array("d")
+    latency = array("d")
+    width = 2
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    header = [c.strip() for c in rows[0]] if rows else []
-    if header not in (["time_s", "bandwidth_bps"], ["time_s", "bandwidth_bps", "latency_s"]):
-        raise _fail(path, 1, "the header must be time_s,bandwidth_bps (optionally ,latency_s)")
-    width = len(header)
-    start: list[float] = []
-    bps: list[float] = []
-    latency: list[float] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != width:
-            raise _fail(path, number, f"expected {width} fields, found {len(row)}")
-        try:
-            values = [float(c) for c in row]
-        except ValueError:
-            raise _fail(path, number, f"{', '.join(header)} must be numbers") from None
-        if any(not math.isfinite(v) or v < 0 for v in values):
-            raise _fail(path, number, "times, bandwidths and latencies must be finite "
-                        "and >= 0")
-        t = values[0]
-        if start and t <= start[-1]:
-            raise _fail(path, number, "times must increase")
-        start.append(t)
-        bps.append(values[1])
-        if width == 3:
-            latency.append(values[2])
+        rows = csv.reader(fh)
+        first = next(rows, None)
+        header = [c.strip() for c in first] if first is not None else []
+        if header not in (["time_s", "bandwidth_bps"], ["time_s", "bandwidth_bps", "latency_s"]):
+            raise _fail(path, 1, "the header must be time_s,bandwidth_bps (optionally ,latency_s)")
+        width = len(header)
+        for number, row in enumerate(rows, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != width:
+                raise _fail(path, number, f"expected {width} fields, found {len(row)}")
+            try:
+                values = [float(c) for c in row]
+            except ValueError:
+                raise _fail(path, number, f"{', '.join(header)} must be numbers") from None
+            if any(not math.isfinite(v) or v < 0 for v in values):
+                raise _fail(path, number, "times, bandwidths and latencies must be finite "
+                            "and >= 0")
+            t = values[0]
+            if start and t <= start[-1]:
+                raise _fail(path, number, "times must increase")
+            if start and t - start[-1] < MIN_TRACE_PERIOD_S:
+                raise _fail(path, number, f"the period before this row {_too_short(t - start[-1])}")
+            start.append(t)
+            bps.append(values[1])
+            if width == 3:
+                latency.append(values[2])
     if not start:
         raise _fail(path, None, "the trace has no rows")
     if start[0] != 0.0:
         raise _fail(path, 2, "the first row must be at time 0")
     step = start[-1] - start[-2] if len(start) > 1 else 1.0
-    return LinkTrace(np.asarray(start), np.asarray(bps), start[-1] + step,
-                     np.asarray(latency) if width == 3 else None)
+    return LinkTrace(np.frombuffer(start, dtype=np.float64).copy(),
+                     np.frombuffer(bps, dtype=np.float64).copy(), start[-1] + step,
+                     np.frombuffer(latency, dtype=np.float64).copy() if width == 3 else None)
 
 
 def _read_sabre(path: Path) -> LinkTrace:
+    _check_size(path)
     try:
         periods: Any = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -144,12 +182,14 @@ def _read_sabre(path: Path) -> LinkTrace:
         except KeyError as exc:
             raise _fail(path, None, f"period {i}: lacks {exc} (the first period "
                         f"{'has' if with_latency else 'has no'} latency_ms)") from None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _fail(path, None, f"period {i}: needs numeric duration_ms and "
                         "bandwidth_kbps (and latency_ms)") from None
         values = (duration, rate, lat)
         if any(v < 0 or not math.isfinite(v) for v in values):
             raise _fail(path, None, f"period {i}: negative or non-finite values")
+        if duration < MIN_TRACE_PERIOD_S and not (duration == 0 and i == len(periods) - 1):
+            raise _fail(path, None, f"period {i} {_too_short(duration)}")
         start.append(t)
         bps.append(rate)
         latency.append(lat)

@@ -219,19 +219,12 @@ def write_folder(target: Path, fill: Callable[[Path], None]) -> Path:
     exception or KeyboardInterrupt the partial files are removed, a previous
     `target` is kept, and the exception re-raised."""
     parent = target.parent
+    created_parent = not parent.exists()
     parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(parent, target.name)
     pid = os.getpid()
     staged = parent / f".{target.name}.tmp-{pid}"
     aside = parent / f".{target.name}.old-{pid}"
-    # Left by an earlier process with our pid that was killed (-9) mid-write: a
-    # set-aside folder is the last complete one if nothing replaced it, so it returns.
-    if aside.exists():
-        if target.exists():
-            shutil.rmtree(aside)
-        else:
-            aside.replace(target)
-    if staged.exists():
-        shutil.rmtree(staged)
     try:
         staged.mkdir()
         fill(staged)
@@ -246,5 +239,41 @@ def write_folder(target: Path, fill: Callable[[Path], None]) -> Path:
                     shutil.rmtree(aside, ignore_errors=True)
             else:
                 aside.replace(target)
+        if created_parent:  # only if still empty: a failed write leaves no empty folder
+            with contextlib.suppress(OSError):
+                parent.rmdir()
         raise
     return target
+
+
+def _remove_stale_staging(parent: Path, writing: str) -> None:
+    """Staging folders of processes that died mid-write (SIGKILL): their pid is in the
+    name.  A set-aside ``.old-`` folder is the last complete run if nothing replaced
+    it, so it returns; everything else of a dead pid is removed, and so is ours for the
+    folder being written (a predecessor with our pid was killed while writing it)."""
+    for entry in parent.iterdir():
+        name, dot, rest = entry.name.rpartition(".")
+        kind, dash, pid_text = rest.partition("-")
+        if not (entry.name.startswith(".") and dot and dash and kind in ("tmp", "old")
+                and pid_text.isdigit()):
+            continue
+        pid = int(pid_text)
+        ours = pid == os.getpid()
+        if (ours and name[1:] != writing) or (not ours and _alive(pid)):
+            continue
+        target = parent / name[1:]
+        if kind == "old" and not target.exists():
+            entry.replace(target)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid runs (pid reuse errs on the side of keeping)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -22,6 +22,7 @@ from sim.engine import Engine, Wake
 from sim.linkload import channel_bytes
 from sim.linktrace import LinkTraces
 from sim.network import FlowNetwork
+from sim.overload import overload_warnings
 from sim.plugins import load_builtin_plugins
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
@@ -335,6 +336,10 @@ class Run:
             "bytes_sent": net.bytes_sent, "bytes_delivered": net.bytes_delivered,
             "rate_solves": net.solves,
         }
+        if self.engine.now > 0:  # a finished run: an overloaded site or link is reported
+            warnings = overload_warnings(out)
+            if warnings:
+                out["warnings"] = warnings
         return out
 
 
@@ -344,13 +349,19 @@ def _events_scheduled(env: Any) -> int:
     return int(text[text.index("(") + 1 : text.index(")")])
 
 
-def prepared_run(loaded: LoadedScenario) -> Run:
-    """The run of a loaded scenario, checked before anything executes: its routing
-    (when it is built) and qos targets that name metrics its summary has, each
+def prepared_run(loaded: LoadedScenario, *, force: bool = False) -> Run:
+    """The run of a loaded scenario, checked before anything executes: its work
+    estimate against the limits (unless ``force``; before anything is allocated), its
+    routing (when it is built) and qos targets that name metrics its summary has, each
     problem located at its place in the file."""
     from sim.qos import check_targets, flatten
+    from sim.work_estimate import estimate_problems
 
     try:
+        if not force:
+            too_much = estimate_problems(loaded.scenario, loaded.source_dir)
+            if too_much:
+                raise ScenarioError(too_much)
         run = Run(loaded.scenario, loaded.source_dir)
         problems = check_targets(loaded.scenario.qos, flatten(run.summary()))
         if problems:

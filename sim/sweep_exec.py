@@ -21,9 +21,12 @@ Runs finished before stay on disk, so the sweep resumes from there.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -32,9 +35,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sim.process_guard import GRACE_S, die_with
 from sim.scenario.problems import ScenarioError
 from sim.sweep_plan import PlannedRun
 from sim.sweep_pool import pool_context
+
+EXIT_INTERRUPT = 130
+"""Exit code of an idle worker ended by SIGTERM (the CLI's code for an interrupt)."""
 
 __all__ = ["Job", "RunCrashedError", "RunInputError", "SweepRunError", "execute_run",
            "execute_runs"]
@@ -91,15 +98,25 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def _pool_worker_init() -> None:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    if _RUNNING.is_set():
+        raise KeyboardInterrupt
+    os._exit(EXIT_INTERRUPT)  # idle: nothing to clean up, and no traceback
+
+
+def _pool_worker_init(parent: int) -> None:
     """Pool workers see Ctrl-C too (same terminal); idle ones must not die noisily.
 
     A running run is interrupted (write_run removes its partial files), an idle
     worker ignores the signal and is shut down by the parent.  A sweep started
-    with SIGINT ignored (a background job of a script) keeps ignoring it.
+    with SIGINT ignored (a background job of a script) keeps ignoring it.  SIGTERM
+    (sent by the parent when it is interrupted) ends a worker the same way, and a
+    worker ends by itself when the ``edgestream`` process ``parent`` is gone.
     """
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _on_sigint)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    die_with(parent)
 
 
 def execute_run(job: Job, overrides: Sequence[str]) -> str:
@@ -162,7 +179,7 @@ def _longest_first(runs: Sequence[PlannedRun]) -> list[PlannedRun]:
 
 def _pool(job: Job, runs: Sequence[PlannedRun], workers: int) -> Completions:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
-                               initializer=_pool_worker_init)
+                               initializer=_pool_worker_init, initargs=(os.getpid(),))
     pending: dict[Future[str], PlannedRun] = {}
     complete = False
     try:
@@ -177,12 +194,32 @@ def _pool(job: Job, runs: Sequence[PlannedRun], workers: int) -> Completions:
                     raise SweepRunError(run, _cause(exc))
                 yield run, future.result()
         complete = True
+    except (KeyboardInterrupt, GeneratorExit):
+        # Ctrl-C reached the workers too, but SIGTERM (or an exception of the caller)
+        # reached only this process: interrupt the running runs, which remove their
+        # staging folders, instead of waiting for them or leaving them behind.
+        _terminate_workers(pool)
+        raise
     finally:
         # On failure or Ctrl-C pending runs are dropped and running ones end (Ctrl-C
         # reached them too, or they finish), so only complete run folders are left.
         # After success the idle workers exit while the tables are written: tearing
         # down an interpreter that has run a simulation takes a while.
         pool.shutdown(wait=not complete, cancel_futures=True)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM to each worker, then wait (bounded) for them to finish cleaning up."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.terminate()
+    deadline = time.monotonic() + GRACE_S + 1
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
 
 
 def _distributed() -> Any:

@@ -15,6 +15,7 @@ run folder is only ever written complete (see :mod:`sim.results`).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,10 +24,12 @@ from typing import Any
 
 from sim.results import SUMMARY, run_folder
 from sim.run import route_problems, run_id_of
+from sim.scenario.limits import MAX_SWEEP_RUNS
 from sim.scenario.loader import load_scenario
 from sim.scenario.problems import Loc, Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.sweep_spec import Point, SweepFile, expand_points, read_sweep_file, yaml_text
+from sim.work_estimate import estimate_problems
 
 __all__ = ["PlannedRun", "SweepPlan", "load_sweep", "plan_sweep", "run_cost"]
 
@@ -139,6 +142,9 @@ def _load_point(base: Path, arguments: list[str]) -> Scenario:
     from sim.topology import Topology
 
     loaded = load_scenario(base, arguments)
+    too_much = estimate_problems(loaded.scenario, loaded.source_dir)  # before Topology
+    if too_much:
+        raise ScenarioError(loaded.document.locate_all(too_much))
     load_builtin_plugins()
     problems = route_problems(loaded.scenario, Topology(loaded.scenario), loaded.source_dir)
     if problems:
@@ -154,6 +160,12 @@ def plan_sweep(sweep: SweepFile, root: Path | str = "results") -> SweepPlan:
         raise ScenarioError(sweep.document.locate_all(
             [Problem(("base",), f"no such scenario file: {base}")]))
     root = Path(root)
+    lengths = [len(p.values) for p in spec.parameters]
+    points = min(lengths, default=1) if spec.mode == "zip" else math.prod(lengths)
+    if points * spec.replications > MAX_SWEEP_RUNS:
+        raise ScenarioError(sweep.document.locate_all([Problem(("parameters",), (
+            f"the sweep has {points:,} points x {spec.replications:,} replications = "
+            f"{points * spec.replications:,} runs; the limit is {MAX_SWEEP_RUNS:,}"))]))
     locator = _Locator(sweep)
     problems: list[Problem] = []
     runs: list[PlannedRun] = []

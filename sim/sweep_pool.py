@@ -22,8 +22,9 @@ from sim.plugins import BUILTIN_MODULES
 
 __all__ = ["PRELOAD", "pool_context", "start_workers_early"]
 
-PRELOAD = ("sim.sweep_exec", *BUILTIN_MODULES, "pandas")
-"""What the fork server imports once for all workers: the run's modules, and pandas,
+PRELOAD = ("sim.forkserver_guard", "sim.sweep_exec", *BUILTIN_MODULES, "pandas")
+"""What the fork server imports once for all workers: its guard (it dies with the
+command that started it), the run's modules, and pandas,
 which pyarrow imports on its first array conversion when it is installed (half a
 second per worker otherwise).  Modules that are not installed are skipped."""
 

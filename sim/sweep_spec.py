@@ -38,6 +38,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from yaml.nodes import MappingNode
 
+from sim.scenario.input_file import read_input
+from sim.scenario.limits import MAX_FILE_BYTES, MAX_REPLICATIONS, MAX_SEED
 from sim.scenario.loader import Document
 from sim.scenario.overrides import parse_override
 from sim.scenario.problems import Loc, Problem, ScenarioError
@@ -86,8 +88,10 @@ class SweepSpec(_Model):
     parameters: list[Parameter] = Field(min_length=1)
     mode: Literal["grid", "zip"] = Field(
         "grid", description="grid: every combination; zip: the i-th values together.")
-    replications: StrictInt = Field(1, ge=1, description="Runs per point (seeds seed..seed+r-1).")
-    seed: StrictInt | None = Field(None, ge=0, description="Seed of replication 0.")
+    replications: StrictInt = Field(1, ge=1, le=MAX_REPLICATIONS,
+                                    description="Runs per point (seeds seed..seed+r-1).")
+    seed: StrictInt | None = Field(None, ge=0, lt=MAX_SEED,
+                                   description="Seed of replication 0 (below 2**63).")
     fixed: list[str] = Field(default_factory=list, alias="set",
                              description="Fixed overrides PATH=VALUE applied to every run.")
 
@@ -145,14 +149,9 @@ def expand_points(spec: SweepSpec) -> list[Point]:
 def _read(path: Path) -> tuple[Any, MappingNode]:
     shown = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem((), "no such file", file=shown)]) from None
+        text = read_input(path, MAX_FILE_BYTES, "the sweep file").decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError([Problem((), "not UTF-8 text", file=shown)]) from None
-    except OSError as exc:
-        message = f"cannot read: {exc.strerror or type(exc).__name__}"
-        raise ScenarioError([Problem((), message, file=shown)]) from None
     try:
         parsed = parse_yaml(text)
     except YamlError as exc:

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+collect_ignore_glob = ["scenario/hostile/*"]
+"""Hostile inputs are data for test_hostile_corpus.py, not scenario tests of the plugin."""
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 

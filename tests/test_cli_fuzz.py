@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,41 @@ def test_damaged_scenarios_never_crash_validate(
     out, err = capsys.readouterr()
     assert code in (0, 2), err
     assert "Traceback" not in out + err and "internal error" not in err
+
+
+def _set_path(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _yaml_value(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix(
+        "\n...").removesuffix("...").strip()
+
+
+EXTREMES = st.sampled_from([
+    "1e300", "-1e300", "1e-300", "0", "1 ns", "1e12 /s", "1e9 s", "1e300 s", "10000000",
+    str(10**30), "[]", "{}", "null", "*x", "&a [*a]", "1e400 Mbps", "nan", "-0",
+])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(PATHS),
+                          st.one_of(EXTREMES, SCALARS.map(_yaml_value))),
+                min_size=1, max_size=3))
+def test_set_overrides_from_the_schema_never_crash(
+        capsys: pytest.CaptureFixture[str], edits: list[tuple[tuple[Any, ...], str]]) -> None:
+    """``--set`` of every key path of the default scenario to valid, extreme and mutated
+    values: validate answers 0 or 2 at once, never 3, with short messages."""
+    args = ["validate", str(ROOT / "scenarios" / "default.yaml")]
+    for path, value in edits:
+        args += ["--set", f"{_set_path(path)}={value}"]
+    started = time.perf_counter()
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert code in (0, 2), err
+    assert "Traceback" not in out + err and "internal error" not in err
+    assert time.perf_counter() - started < 10 and len(err) < 20_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,9 @@ from conftest import chain_scenario
 
 from sim.cli import main
 from sim.engine import Wake
-from sim.linktrace import capacity_time, read_trace
+from sim.linktrace import LinkTrace, capacity_time, read_trace
 from sim.run import Run
+from sim.scenario.limits import MAX_TRACE_BYTES
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -139,3 +141,49 @@ def test_sabre_latency_is_read(tmp_path: Path) -> None:
         read_trace(tmp_path / "u.json")
     (tmp_path / "v.json").write_text('[{"duration_ms": 1000, "bandwidth_kbps": 8000}]')
     assert read_trace(tmp_path / "v.json").latency is None
+
+
+# ------------------------------------------------------------- bounded (issue 14)
+
+
+def _trace_scenario(tmp_path: Path, trace: str, name: str) -> Path:
+    (tmp_path / name).write_text(trace)
+    text = ("name: x\nduration: 10 s\nnodes:\n  - {name: a, kind: router}\n"
+            "  - {name: b, kind: router}\nlinks:\n  - a: a\n    b: b\n"
+            f"    trace: {{file: {name}, repeat: true}}\n")
+    (tmp_path / "x.yaml").write_text(text)
+    return tmp_path / "x.yaml"
+
+
+@pytest.mark.parametrize(("trace", "name"), [
+    ('[{"duration_ms": 1e-6, "bandwidth_kbps": 1000}]', "t.json"),
+    ('[{"duration_ms": 100, "bandwidth_kbps": 1}, {"duration_ms": 0, "bandwidth_kbps": 2},'
+     ' {"duration_ms": 100, "bandwidth_kbps": 3}]', "t.json"),
+    ("time_s,bandwidth_bps\n0,1e6\n1e-9,2e6\n", "t.csv"),
+])
+def test_periods_shorter_than_the_minimum_are_located_errors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], trace: str, name: str) -> None:
+    started = time.perf_counter()
+    assert main(["validate", str(_trace_scenario(tmp_path, trace, name))]) == 2
+    assert time.perf_counter() - started < 5
+    err = capsys.readouterr().err
+    assert "links[0].trace.file" in err and "at least 1 ms" in err
+
+
+def test_a_trace_over_the_size_limit_is_refused(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trace_scenario(tmp_path, "time_s,bandwidth_bps\n0,1e6\n", "t.csv")
+    with (tmp_path / "t.csv").open("r+b") as handle:
+        handle.truncate(MAX_TRACE_BYTES + 1)  # sparse: no disk used, and never read
+    assert main(["validate", str(path)]) == 2
+    assert "the limit is 16 MiB" in capsys.readouterr().err
+
+
+def test_repeat_is_lazy_and_a_constant_trace_ends_after_one_pass() -> None:
+    one = LinkTrace(np.array([0.0, 1.0]), np.array([5.0, 5.0]), 2.0)
+    assert list(one.changes(1e300, repeat=True)) == [(0.0, 5.0)]
+    two = LinkTrace(np.array([0.0, 1.0]), np.array([5.0, 7.0]), 2.0)
+    changes = two.changes(1e300, repeat=True)  # unbounded, but nothing is unrolled
+    assert [next(changes) for _ in range(5)] == [
+        (0.0, 5.0), (1.0, 7.0), (2.0, 5.0), (3.0, 7.0), (4.0, 5.0)]
+    assert two.changes_per_pass() == 2

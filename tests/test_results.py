@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -171,8 +173,48 @@ def test_interrupted_table_write_leaves_nothing(output: RunOutput, tmp_path: Pat
                         failing_after(1, exc, sim.results._write_parquet))
     with pytest.raises(type(exc)):
         write_run(output, tmp_path)
+    assert not (tmp_path / "default").exists()  # no empty <out>/<scenario>/ either
+
+
+def test_repeated_failed_writes_leave_no_empty_scenario_folder(
+        output: RunOutput, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sim.results, "_write_parquet",
+                        failing_after(0, OSError(28, "No space left on device"),
+                                      sim.results._write_parquet))
+    for _ in range(3):
+        with pytest.raises(OSError):
+            write_run(output, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_stale_staging_of_a_dead_process_is_removed_on_the_next_write(
+        output: RunOutput, tmp_path: Path) -> None:
     parent = tmp_path / "default"
-    assert list(parent.iterdir()) == []
+    dead = _dead_pid()
+    stale = parent / f".seed9-0000000000.tmp-{dead}"
+    stale.mkdir(parents=True)
+    (stale / "summary.json").write_text("{}")
+    live = parent / f".seed8-0000000000.tmp-{os.getppid()}"  # a live process: kept
+    live.mkdir()
+    folder = write_run(output, tmp_path, plots=False)
+    assert leftovers(folder.parent) == [live.name]
+
+
+def test_set_aside_run_of_a_dead_process_is_restored(output: RunOutput, tmp_path: Path) -> None:
+    parent = tmp_path / "default"
+    aside = parent / f".seed9-0000000000.old-{_dead_pid()}"
+    aside.mkdir(parents=True)
+    (aside / "summary.json").write_text("{}")
+    write_run(output, tmp_path, plots=False)
+    assert (parent / "seed9-0000000000" / "summary.json").read_text() == "{}"
+    assert leftovers(parent) == []
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("no fonts")])

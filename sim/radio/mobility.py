@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sim.radio.placement import Area
 from sim.registry import Registry
+from sim.scenario.limits import MAX_TRACE_BYTES
 
 __all__ = [
     "MOBILITY",
@@ -337,6 +338,10 @@ class Trace(Mobility):
         integer).  Errors name the file and line.
         """
         path = Path(path)
+        size = path.stat().st_size
+        if size > MAX_TRACE_BYTES:  # the rows are kept as lists: bound them first
+            raise ValueError(f"{path}: the file has {size:,} bytes; the limit is "
+                             f"{MAX_TRACE_BYTES // (1024 * 1024)} MiB")
         times: list[float] = []
         labels: list[str] = []
         xs: list[float] = []

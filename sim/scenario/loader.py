@@ -21,7 +21,9 @@ from typing import Any
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node
 
-from sim.scenario.overrides import Applied, apply_overrides
+from sim.scenario.input_file import read_input
+from sim.scenario.limits import MAX_FILE_BYTES
+from sim.scenario.overrides import Applied, FlagValue, apply_overrides
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.references import check_references
 from sim.scenario.schema import Scenario
@@ -55,7 +57,7 @@ class Document:
             return problem
         applied = self._override_for(problem.loc, exact_prefix=True)
         if applied is not None:
-            return problem.at(f"--set {applied.argument}", None, None)
+            return problem.at(applied.where, None, None)
         if self.root is None:
             return problem.at(self.path, None, None)
         (line, column), depth = find(self.root, problem.loc, on_key=problem.on_key)
@@ -63,7 +65,7 @@ class Document:
             # The YAML lacks this key; if a --set created it, the --set is to blame.
             applied = self._override_for(problem.loc[: depth + 1], exact_prefix=False)
             if applied is not None:
-                return problem.at(f"--set {applied.argument}", None, None)
+                return problem.at(applied.where, None, None)
         return problem.at(self.path, line, column)
 
     def locate_all(self, problems: Iterable[Problem]) -> list[Problem]:
@@ -91,15 +93,7 @@ def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
 
 
 def _read_text(path: str | os.PathLike[str], shown: str) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem((), "no such file", file=shown)]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem((), "is a directory, not a file", file=shown)]) from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ScenarioError([Problem((), f"cannot read: {reason}", file=shown)]) from None
+    raw = read_input(path, MAX_FILE_BYTES, "the scenario file")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -119,7 +113,7 @@ def _kind_of(value: object) -> str:
 
 
 def read_document(
-    path: str | os.PathLike[str], overrides: Sequence[str] = ()
+    path: str | os.PathLike[str], overrides: Sequence[str | FlagValue] = ()
 ) -> Document:
     """Read and parse a scenario file and apply ``--set`` overrides (not yet validated)."""
     shown = os.fspath(path)
@@ -147,7 +141,7 @@ def read_document(
 
 
 def load_scenario(
-    path: str | os.PathLike[str], overrides: Sequence[str] = ()
+    path: str | os.PathLike[str], overrides: Sequence[str | FlagValue] = ()
 ) -> LoadedScenario:
     """Read, override, validate and cross-check a scenario; raise one ScenarioError."""
     document = read_document(path, overrides)

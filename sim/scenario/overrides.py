@@ -18,7 +18,7 @@ from typing import Any
 from sim.scenario.problems import Loc, Problem, format_loc
 from sim.scenario.yaml_source import YamlError, parse_value
 
-__all__ = ["Applied", "Override", "apply_overrides", "parse_override"]
+__all__ = ["Applied", "FlagValue", "Override", "apply_overrides", "parse_override"]
 
 _KEY = re.compile(r"[^.\[\]=\s][^.\[\]=]*")
 _INDEX = re.compile(r"\[([^\[\]]*)\]")
@@ -35,19 +35,45 @@ class Override:
 
 
 @dataclass(frozen=True)
+class FlagValue:
+    """A command-line flag that sets one top-level key (``--seed 3``, ``--duration 60s``).
+
+    Applied like ``--set key=text``, but its problems name the flag the user typed.
+    """
+
+    flag: str
+    key: str
+    text: str
+
+    @property
+    def argument(self) -> str:
+        return f"{self.key}={self.text}"
+
+    @property
+    def shown(self) -> str:
+        return f"{self.flag} {self.text}"
+
+
+@dataclass(frozen=True)
 class Applied:
     """Where an override landed: the concrete key path, names resolved to indices."""
 
     loc: Loc
     argument: str
+    shown: str = ""
+    """How the user wrote it, for messages: ``--set PATH=VALUE`` or the flag."""
+
+    @property
+    def where(self) -> str:
+        return self.shown or f"--set {self.argument}"
 
 
 class _OverrideError(Exception):
     pass
 
 
-def _fail(argument: str, message: str) -> Problem:
-    return Problem((), message, file=f"--set {argument}")
+def _fail(shown: str, message: str) -> Problem:
+    return Problem((), message, file=shown)
 
 
 def _parse_path(path: str) -> tuple[tuple[str, str | int], ...]:
@@ -156,22 +182,24 @@ def _copy(value: Any) -> Any:
 
 
 def apply_overrides(
-    data: dict[str, Any], arguments: Sequence[str]
+    data: dict[str, Any], arguments: Sequence[str | FlagValue]
 ) -> tuple[dict[str, Any], list[Applied], list[Problem]]:
     """The data with all overrides applied (the input is not modified)."""
     result = dict(data)
     applied: list[Applied] = []
     problems: list[Problem] = []
-    for argument in arguments:
+    for given in arguments:
+        argument = given if isinstance(given, str) else given.argument
+        shown = f"--set {given}" if isinstance(given, str) else given.shown
         try:
             override = parse_override(argument)
         except ValueError as exc:
-            problems.append(_fail(argument, str(exc)))
+            problems.append(_fail(shown, str(exc)))
             continue
         try:
             loc = _apply(result, override)
         except _OverrideError as exc:
-            problems.append(_fail(argument, str(exc)))
+            problems.append(_fail(shown, str(exc)))
             continue
-        applied.append(Applied(loc, argument))
+        applied.append(Applied(loc, argument, shown))
     return result, applied, problems

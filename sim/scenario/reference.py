@@ -74,17 +74,26 @@ def _first_paragraph(doc: str | None) -> str:
     return " ".join(line.strip() for line in paragraph.splitlines())
 
 
+def _number(value: object) -> str:
+    """A bound as a reader writes it: powers of two as ``2**63``, large counts with commas."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 10**6:
+        if value & (value - 1) == 0:
+            return f"2**{value.bit_length() - 1}"
+        return f"{value:,}"
+    return str(value)
+
+
 def _bounds(meta: tuple[object, ...]) -> str:
     parts = []
     for item in meta:
         if isinstance(item, Ge):
-            parts.append(f">= {item.ge}")
+            parts.append(f">= {_number(item.ge)}")
         elif isinstance(item, Gt):
-            parts.append(f"> {item.gt}")
+            parts.append(f"> {_number(item.gt)}")
         elif isinstance(item, Le):
-            parts.append(f"<= {item.le}")
+            parts.append(f"<= {_number(item.le)}")
         elif isinstance(item, Lt):
-            parts.append(f"< {item.lt}")
+            parts.append(f"< {_number(item.lt)}")
     return ", ".join(parts)
 
 

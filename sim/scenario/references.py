@@ -69,11 +69,12 @@ class _Checker:
             else:
                 first[node.name] = i
                 self.nodes[node.name] = node
+        # Once, not per group: per group it made validation quadratic in the groups.
+        non_groups = [n for n, x in self.nodes.items() if not isinstance(x, UserGroup)]
         for i, node in enumerate(self.scenario.nodes):
             if not isinstance(node, UserGroup):
                 continue
             loc = ("nodes", i, "attach")
-            non_groups = [n for n, x in self.nodes.items() if not isinstance(x, UserGroup)]
             if not self.is_node(loc, node.attach, non_groups):
                 continue
             if isinstance(self.nodes[node.attach], UserGroup):
@@ -192,9 +193,10 @@ class _Checker:
 
     def check_clients(self, i: int, clients: Sequence[str]) -> None:
         groups = [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
+        is_group = set(groups)  # a list lookup per client was quadratic in the groups
         for j, client in enumerate(clients):
             loc: Loc = ("workloads", i, "clients", j)
-            if self.is_node(loc, client, groups) and client not in groups:
+            if self.is_node(loc, client, groups) and client not in is_group:
                 self.add(
                     loc, f"{_q(client)} is not a user group (it is a {_kind(self.nodes[client])})"
                 )
@@ -260,9 +262,10 @@ class _Checker:
             self.add(loc, f"{_q(workload.teacher)} is not a user group "
                           f"(it is a {_kind(self.nodes[workload.teacher])})")
         students = workload.students
+        is_group = set(groups)  # linear in the students, not quadratic
         for j, group in enumerate(students):
             sloc: Loc = ("workloads", i, "students", j)
-            if self.is_node(sloc, group, groups) and group not in groups:
+            if self.is_node(sloc, group, groups) and group not in is_group:
                 self.add(sloc, f"{_q(group)} is not a user group "
                                f"(it is a {_kind(self.nodes[group])})")
             elif group == workload.teacher:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from sim.scenario.edge_schema import CourseLearningSpec, PlacementSpec
+from sim.scenario.limits import MAX_LOGNORMAL_CV, MAX_SEED
 from sim.scenario.quantities import (
     Duration,
     Fraction,
@@ -202,6 +203,15 @@ class LognormalDist(_JobCost):
 
     def std(self) -> float:
         return self.sd
+
+    @model_validator(mode="after")
+    def _bounded_spread(self) -> LognormalDist:
+        if self.sd > MAX_LOGNORMAL_CV * self.mean_:
+            raise ValueError(
+                f"sd ({self.sd:g} s) is more than {MAX_LOGNORMAL_CV:g} times the mean "
+                f"({self.mean_:g} s); that is the limit (a wider lognormal overflows)"
+            )
+        return self
 
     def log_params(self) -> tuple[float, float]:
         """(mu, sigma) of the underlying normal distribution."""
@@ -424,7 +434,7 @@ class Scenario(Spec):
 
     name: Name = Field(description="Scenario name; results go to results/<name>/.")
     description: str = Field("", description="Free text shown in the summary.")
-    seed: int = Field(1, ge=0, description="Master random seed.")
+    seed: int = Field(1, ge=0, lt=MAX_SEED, description="Master random seed (below 2**63).")
     duration: PositiveDuration = Field(description="Simulated time.")
     warmup: Duration = Field(0.0, description="Initial period excluded from statistics.")
     sample_interval: PositiveDuration = Field(

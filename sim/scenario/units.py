@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from sim.scenario.limits import MAX_SHOWN
+
 __all__ = [
     "UnitError",
     "format_quantity",
@@ -72,11 +74,48 @@ _ANGLE_UNITS: Final[Mapping[str, float]] = {"deg": 1.0, "°": 1.0}
 _DECIBEL_UNITS: Final[Mapping[str, float]] = {"dB": 1.0}
 
 
-def show(value: object) -> str:
-    """Quote a user's value the way it looks in YAML: strings in double quotes."""
+def show(value: object, limit: int = MAX_SHOWN) -> str:
+    """Quote a user's value the way it looks in YAML (strings in double quotes), cut to
+    ``limit`` characters.
+
+    The value is cut *before* it is formatted: a list reached through nested YAML
+    aliases can expand to gigabytes of text, and ``repr`` of it would build all of it.
+    """
+    text = _bounded(value, limit + 1, depth=0)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded(value: object, budget: int, depth: int) -> str:
+    """At most about ``budget`` characters of ``value``; containers stop when it is spent."""
     if isinstance(value, str):
-        return '"' + value + '"'
-    return repr(value)
+        return '"' + value[:budget] + '"'
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        if value.bit_length() > 3 * budget + 10:  # more digits than could be shown
+            return f"<a number of {int(value.bit_length() * math.log10(2)) + 1} digits>"
+        return repr(value)
+    if isinstance(value, list | tuple | dict):
+        if depth > 8:
+            return "[...]" if not isinstance(value, dict) else "{...}"
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        items = value.items() if isinstance(value, dict) else value
+        out = opening
+        for i, item in enumerate(items):
+            if len(out) >= budget:
+                return out + "...]" if closing == "]" else out + "...}"
+            out += ", " if i else ""
+            if isinstance(item, tuple) and isinstance(value, dict):
+                key = _bounded(item[0], budget - len(out), depth + 1)
+                out += key + ": " + _bounded(item[1], budget - len(out) - len(key), depth + 1)
+            else:
+                out += _bounded(item, budget - len(out), depth + 1)
+        return out + closing
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        text = f"<{type(value).__name__}>"
+    return text[:budget]
 
 
 def _parse(

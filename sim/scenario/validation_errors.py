@@ -16,6 +16,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from sim.scenario.limits import MAX_SHOWN
 from sim.scenario.problems import Loc, Problem, did_you_mean
 from sim.scenario.spec_base import Name
 from sim.scenario.typetree import (
@@ -29,10 +30,11 @@ from sim.scenario.typetree import (
     UnionNode,
     model_fields,
 )
+from sim.scenario.units import show
 
 __all__ = ["problems_from_validation"]
 
-_MAX_SHOWN = 60
+_MAX_SHOWN = MAX_SHOWN
 
 _FRIENDLY: Mapping[str, str] = {
     "model_type": "expected a mapping of keys",
@@ -52,16 +54,8 @@ _FRIENDLY: Mapping[str, str] = {
 
 
 def _show(value: object) -> str:
-    """A user's value as it looks in YAML: strings in double quotes, long ones cut."""
-    text = f'"{value}"' if isinstance(value, str) else _repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
-
-
-def _repr(value: object) -> str:
-    try:
-        return repr(value)
-    except (RecursionError, ValueError):
-        return f"<{type(value).__name__}>"
+    """A user's value as it looks in YAML, cut (before formatting) to a short length."""
+    return show(value, _MAX_SHOWN)
 
 
 @dataclass

@@ -18,9 +18,11 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim.scenario.limits import MAX_YAML_NODES
 from sim.scenario.problems import Loc, Problem
 
-__all__ = ["MERGE_TAG", "Parsed", "Position", "YamlError", "find", "parse_value", "parse_yaml"]
+__all__ = ["MERGE_TAG", "Parsed", "Position", "YamlError", "expanded_size", "find",
+           "parse_value", "parse_yaml"]
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 Position = tuple[int, int]
@@ -160,12 +162,49 @@ def parse_yaml(text: str) -> Parsed:
         ) from None
 
 
+def expanded_size(root: Node, limit: int = MAX_YAML_NODES) -> int:
+    """Nodes of the tree with every alias expanded, counting no further than ``limit + 1``.
+
+    An alias is the same node object as its anchor, so the tree is a DAG; sizes are
+    memoised by node, which makes this linear in the *distinct* nodes even when the
+    expansion (``&a [*b, *b, ...]`` nested eight deep) would be billions.  A recursive
+    alias counts once.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        if children_done:
+            total = 1 + sum(sizes.get(id(child), 1) for child in children)
+            sizes[id(node)] = min(total, limit + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        sizes[id(node)] = 1  # in progress: a child that leads back here counts once
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
 def _parse(text: str) -> Parsed:
     loader = _Loader(text)  # checks for unprintable characters already
     try:
         node = loader.get_single_node()
         if node is None:
             return Parsed(None, None)
+        if expanded_size(node) > MAX_YAML_NODES:
+            raise YamlError([Problem(
+                (), f"the document has more than {MAX_YAML_NODES:,} values once its aliases "
+                "(*name) are expanded; that is the limit", line=1, column=1)])
         duplicates = _duplicates(loader, node)
         if duplicates:
             raise YamlError(duplicates)

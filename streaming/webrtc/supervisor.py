@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -35,7 +36,8 @@ from streaming.webrtc.impair import DirectionCounters, ImpairedLeg
 from streaming.webrtc.peer import now_us
 from streaming.webrtc.plan import Leg, LivePlan
 
-__all__ = ["STOP_WAIT", "LiveError", "LiveOptions", "LiveResult", "run_live"]
+__all__ = ["STOP_WAIT", "TEMP_PREFIX", "LiveError", "LiveOptions", "LiveResult",
+           "remove_stale_temp", "run_live"]
 
 STOP_WAIT = 3.0
 """Seconds a peer has to exit after it was told to, before it is killed."""
@@ -343,9 +345,34 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+TEMP_PREFIX = "edgestream-live-"
+"""Temporary folders are ``<tmp>/edgestream-live-<supervisor pid>-<random>``."""
+
+
+def remove_stale_temp(tmp: Path | None = None) -> list[Path]:
+    """Remove the temporary folders of supervisors that are gone (``kill -9`` leaves
+    them: no code runs); their pid is in the name.  Returns what was removed."""
+    removed: list[Path] = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid_text = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # alive (or a reused pid: kept, to be safe)
+        except PermissionError:
+            continue
+        except (ProcessLookupError, OverflowError):
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def run_live(plan: LivePlan, options: LiveOptions) -> LiveResult:
     """Play the plan's live class through real processes; raises :class:`LiveError`,
     or KeyboardInterrupt on Ctrl-C or SIGTERM, after every peer has stopped."""
-    with tempfile.TemporaryDirectory(prefix="edgestream-live-") as folder, \
+    remove_stale_temp()
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder, \
             _terminate_as_interrupt():
         return asyncio.run(_Supervisor(plan, options, Path(folder)).run())
