@@ -13,9 +13,12 @@ gives both halves:
   course columns, score of a course = sum of its similarities to the courses
   the learner took, top-k among courses not taken.
 
-Everything is dense numpy: catalogues of a few thousand courses give similarity
-matrices of a few tens of MB at most, and one matrix product scores a whole
-batch of learners.  Recommenders are registered in :data:`RECOMMENDERS`.
+The similarity matrix is dense numpy (catalogues of a few thousand courses give a
+few tens of MB at most), but a learner is scored from its history alone: the
+sum of the similarity rows of the courses it took, a few dozen rows, instead of
+a 1 x C by C x C product (C times fewer operations for a history of a few
+courses, which is what made recommendations the cost of a ``course_learning``
+run).  Recommenders are registered in :data:`RECOMMENDERS`.
 """
 
 from __future__ import annotations
@@ -165,12 +168,27 @@ class ItemCosineRecommender:
         self.similarity = cosine_similarity(matrix)
 
     def scores(self, history: ArrayLike) -> FloatArray:
+        """``history @ similarity``, from the rows of the courses each learner took.
+
+        Row j of the result adds ``h[i] * similarity[i]`` over the nonzero entries i of
+        history row j, in increasing i: every score is then one fixed sequence of
+        additions whatever the BLAS build, and equal scores of courses with equal
+        similarity columns stay bitwise equal.  A binary history only adds rows
+        (times 1.0, exactly).
+        """
         if self.similarity is None:
             raise RuntimeError("fit the recommender before scoring")
         h = np.atleast_2d(np.asarray(history, dtype=np.float64))
-        if h.shape[1] != self.similarity.shape[0]:
+        if h.ndim != 2 or h.shape[1] != self.similarity.shape[0]:
             raise ValueError("history has the wrong number of courses")
-        out: FloatArray = h @ self.similarity
+        out: FloatArray = np.zeros(h.shape, dtype=np.float64)
+        for row, weights in enumerate(h):
+            taken = np.flatnonzero(weights)
+            if len(taken):
+                rows = self.similarity[taken]
+                if not np.all(weights[taken] == 1.0):
+                    rows *= weights[taken, None]
+                out[row] = rows.sum(axis=0)
         return out
 
     def recommend(self, history: ArrayLike, k: int) -> IntArray:
