@@ -163,32 +163,44 @@ class ItemCosineRecommender:
 
     def __init__(self) -> None:
         self.similarity: FloatArray | None = None
+        self._neighbours: tuple[IntArray, IntArray, FloatArray] | None = None
+        """The similarity's nonzero entries by row (CSR: row starts, columns, values)."""
 
     def fit(self, matrix: ArrayLike) -> None:
-        self.similarity = cosine_similarity(matrix)
+        sim = cosine_similarity(matrix)
+        self.similarity = sim
+        rows, cols = np.nonzero(sim)  # row-major: each row's columns in increasing order
+        starts = np.searchsorted(rows, np.arange(sim.shape[0] + 1)).astype(np.int64)
+        self._neighbours = (starts, cols.astype(np.int64), sim[rows, cols])
 
     def scores(self, history: ArrayLike) -> FloatArray:
-        """``history @ similarity``, from the rows of the courses each learner took.
+        """``history @ similarity``, from the neighbours of the courses each learner took.
 
-        Row j of the result adds ``h[i] * similarity[i]`` over the nonzero entries i of
-        history row j, in increasing i: every score is then one fixed sequence of
-        additions whatever the BLAS build, and equal scores of courses with equal
-        similarity columns stay bitwise equal.  A binary history only adds rows
-        (times 1.0, exactly).
+        A learner's scores add the nonzero similarities of the courses it took, row by
+        row in increasing course id (``np.bincount`` sums in input order): the cost is
+        the size of those rows, not C x C, and every score is one fixed sequence of
+        additions whatever the BLAS build, so courses with equal similarity columns
+        keep bitwise-equal scores.  A binary history only adds (times 1.0, exactly).
         """
-        if self.similarity is None:
+        if self.similarity is None or self._neighbours is None:
             raise RuntimeError("fit the recommender before scoring")
-        h = np.atleast_2d(np.asarray(history, dtype=np.float64))
-        if h.ndim != 2 or h.shape[1] != self.similarity.shape[0]:
+        h = np.atleast_2d(np.asarray(history))
+        n = self.similarity.shape[0]
+        if h.ndim != 2 or h.shape[1] != n:
             raise ValueError("history has the wrong number of courses")
+        starts, cols, values = self._neighbours
         out: FloatArray = np.zeros(h.shape, dtype=np.float64)
         for row, weights in enumerate(h):
             taken = np.flatnonzero(weights)
-            if len(taken):
-                rows = self.similarity[taken]
-                if not np.all(weights[taken] == 1.0):
-                    rows *= weights[taken, None]
-                out[row] = rows.sum(axis=0)
+            first = starts[taken]
+            lengths = starts[taken + 1] - first
+            # Positions of the taken rows' entries, row after row.
+            at = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + \
+                np.arange(int(lengths.sum()))
+            w = values[at]
+            if weights.dtype != np.bool_:
+                w = w * np.repeat(weights[taken].astype(np.float64), lengths)
+            out[row] = np.bincount(cols[at], w, minlength=n)
         return out
 
     def recommend(self, history: ArrayLike, k: int) -> IntArray:

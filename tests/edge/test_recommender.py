@@ -72,6 +72,27 @@ def test_ties_are_exact_despite_rounding() -> None:
     assert top_k([[0.3, 0.1 + 0.2, 0.0]], [[False, False, False]], 2).tolist() == [[0, 1]]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 12).flatmap(lambda courses: st.tuples(
+    st.lists(st.lists(st.sampled_from([-1.0, 0.0, 0.1 + 0.2, 0.3, 0.5, 2.0]),
+                      min_size=courses, max_size=courses), min_size=1, max_size=4),
+    st.lists(st.lists(st.booleans(), min_size=courses, max_size=courses),
+             min_size=4, max_size=4),
+    st.integers(0, courses + 2))))
+def test_top_k_is_the_head_of_a_sort_by_score_then_id(
+        case: tuple[list[list[float]], list[list[bool]], int]) -> None:
+    # Few distinct values (0.1 + 0.2 and 0.3 tie after rounding) and negative scores
+    # below the untaken zeros: the partition must give the head of sorted(-score, id).
+    scores, taken, k = case
+    taken = taken[:len(scores)]
+    got = top_k(np.array(scores).reshape(len(scores), -1),
+                np.array(taken, dtype=bool).reshape(len(scores), -1), k).tolist()
+    for row, ranked in zip(scores, taken, strict=True):
+        free = [j for j in range(len(row)) if not ranked[j]]
+        head = sorted(free, key=lambda j: (-round(row[j], 9), j))[:k]
+        assert got.pop(0) == head + [-1] * (k - len(head))
+
+
 def reference_top_k(similarity: np.ndarray, history: np.ndarray, k: int) -> list[int]:
     """Plain-Python item CF: each score a correctly rounded sum (math.fsum) over the
     courses taken, then rank by (-score to 9 decimals, course id), -1 padded."""
