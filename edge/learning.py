@@ -82,8 +82,8 @@ def _cache_sites(spec: CourseLearningSpec, topology: Topology) -> set[str]:
 
 
 class _Learner:
-    __slots__ = ("cache", "client", "course", "down", "history", "index", "recs", "segment",
-                 "t_first", "up", "user")
+    __slots__ = ("cache", "client", "course", "down", "history", "index", "ranked", "recs",
+                 "segment", "t_first", "up", "user")
 
     def __init__(self, index: int, client: int, user: int, cache: int, up: Route,
                  down: Route, history: np.ndarray) -> None:
@@ -95,6 +95,8 @@ class _Learner:
         self.down = down
         self.history = history
         self.recs: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.ranked: np.ndarray | None = None
+        """The recommender's top-k for the current history; None once it changes."""
         self.course = -1
         self.segment = 0
         self.t_first = 0.0
@@ -292,7 +294,10 @@ class CourseLearning:
         rec[_START] = start
         rec[_END] = self.env._now
         learner: _Learner = rec[7]
-        learner.recs = self.recommender.recommend(learner.history, self.spec.top_k).reshape(-1)
+        if learner.ranked is None:  # scored again only when the history has changed
+            learner.ranked = self.recommender.recommend(learner.history,
+                                                        self.spec.top_k).reshape(-1)
+        learner.recs = learner.ranked
         if self.spec.prefetch_segments:
             self._prefetch(learner)
         route = self.cand_down[learner.client][rec[8]][learner.user]
@@ -402,7 +407,9 @@ class CourseLearning:
             else:
                 self._fetch(learner)
             return
-        learner.history[learner.course] = True
+        if not learner.history[learner.course]:
+            learner.history[learner.course] = True
+            learner.ranked = None
         if self._ledger is not None:
             self._settle(learner)
         Wake(self.env, self.think_rng.exponential(self.spec.think_time), self._wake_ask,

@@ -13,9 +13,12 @@ gives both halves:
   course columns, score of a course = sum of its similarities to the courses
   the learner took, top-k among courses not taken.
 
-Everything is dense numpy: catalogues of a few thousand courses give similarity
-matrices of a few tens of MB at most, and one matrix product scores a whole
-batch of learners.  Recommenders are registered in :data:`RECOMMENDERS`.
+The similarity matrix is dense numpy (catalogues of a few thousand courses give a
+few tens of MB at most), but a learner is scored from its history alone: the
+sum of the similarity rows of the courses it took, a few dozen rows, instead of
+a 1 x C by C x C product (C times fewer operations for a history of a few
+courses, which is what made recommendations the cost of a ``course_learning``
+run).  Recommenders are registered in :data:`RECOMMENDERS`.
 """
 
 from __future__ import annotations
@@ -160,17 +163,44 @@ class ItemCosineRecommender:
 
     def __init__(self) -> None:
         self.similarity: FloatArray | None = None
+        self._neighbours: tuple[IntArray, IntArray, FloatArray] | None = None
+        """The similarity's nonzero entries by row (CSR: row starts, columns, values)."""
 
     def fit(self, matrix: ArrayLike) -> None:
-        self.similarity = cosine_similarity(matrix)
+        sim = cosine_similarity(matrix)
+        self.similarity = sim
+        rows, cols = np.nonzero(sim)  # row-major: each row's columns in increasing order
+        starts = np.searchsorted(rows, np.arange(sim.shape[0] + 1)).astype(np.int64)
+        self._neighbours = (starts, cols.astype(np.int64), sim[rows, cols])
 
     def scores(self, history: ArrayLike) -> FloatArray:
-        if self.similarity is None:
+        """``history @ similarity``, from the neighbours of the courses each learner took.
+
+        A learner's scores add the nonzero similarities of the courses it took, row by
+        row in increasing course id (``np.bincount`` sums in input order): the cost is
+        the size of those rows, not C x C, and every score is one fixed sequence of
+        additions whatever the BLAS build, so courses with equal similarity columns
+        keep bitwise-equal scores.  A binary history only adds (times 1.0, exactly).
+        """
+        if self.similarity is None or self._neighbours is None:
             raise RuntimeError("fit the recommender before scoring")
-        h = np.atleast_2d(np.asarray(history, dtype=np.float64))
-        if h.shape[1] != self.similarity.shape[0]:
+        h = np.atleast_2d(np.asarray(history))
+        n = self.similarity.shape[0]
+        if h.ndim != 2 or h.shape[1] != n:
             raise ValueError("history has the wrong number of courses")
-        out: FloatArray = h @ self.similarity
+        starts, cols, values = self._neighbours
+        out: FloatArray = np.zeros(h.shape, dtype=np.float64)
+        for row, weights in enumerate(h):
+            taken = np.flatnonzero(weights)
+            first = starts[taken]
+            lengths = starts[taken + 1] - first
+            # Positions of the taken rows' entries, row after row.
+            at = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + \
+                np.arange(int(lengths.sum()))
+            w = values[at]
+            if weights.dtype != np.bool_:
+                w = w * np.repeat(weights[taken].astype(np.float64), lengths)
+            out[row] = np.bincount(cols[at], w, minlength=n)
         return out
 
     def recommend(self, history: ArrayLike, k: int) -> IntArray:

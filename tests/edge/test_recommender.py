@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.recommender import (
     RECOMMENDERS,
@@ -68,6 +70,81 @@ def test_ties_are_exact_despite_rounding() -> None:
     # 0.1 + 0.2 != 0.3 in floating point, but they must tie (lowest id wins).
     assert top_k([[0.1 + 0.2, 0.3, 0.0]], [[False, False, False]], 2).tolist() == [[0, 1]]
     assert top_k([[0.3, 0.1 + 0.2, 0.0]], [[False, False, False]], 2).tolist() == [[0, 1]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 12).flatmap(lambda courses: st.tuples(
+    st.lists(st.lists(st.sampled_from([-1.0, 0.0, 0.1 + 0.2, 0.3, 0.5, 2.0]),
+                      min_size=courses, max_size=courses), min_size=1, max_size=4),
+    st.lists(st.lists(st.booleans(), min_size=courses, max_size=courses),
+             min_size=4, max_size=4),
+    st.integers(0, courses + 2))))
+def test_top_k_is_the_head_of_a_sort_by_score_then_id(
+        case: tuple[list[list[float]], list[list[bool]], int]) -> None:
+    # Few distinct values (0.1 + 0.2 and 0.3 tie after rounding) and negative scores
+    # below the untaken zeros: the partition must give the head of sorted(-score, id).
+    scores, taken, k = case
+    taken = taken[:len(scores)]
+    got = top_k(np.array(scores).reshape(len(scores), -1),
+                np.array(taken, dtype=bool).reshape(len(scores), -1), k).tolist()
+    for row, ranked in zip(scores, taken, strict=True):
+        free = [j for j in range(len(row)) if not ranked[j]]
+        head = sorted(free, key=lambda j: (-round(row[j], 9), j))[:k]
+        assert got.pop(0) == head + [-1] * (k - len(head))
+
+
+def reference_top_k(similarity: np.ndarray, history: np.ndarray, k: int) -> list[int]:
+    """Plain-Python item CF: each score a correctly rounded sum (math.fsum) over the
+    courses taken, then rank by (-score to 9 decimals, course id), -1 padded."""
+    n = len(history)
+    taken = [i for i in range(n) if history[i]]
+    score = {j: round(math.fsum(float(similarity[i, j]) for i in taken), 9)
+             for j in range(n) if not history[j]}
+    ranked = sorted(score, key=lambda j: (-score[j], j))[:k]
+    return ranked + [-1] * (k - len(ranked))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda courses: st.tuples(
+    st.lists(st.lists(st.booleans(), min_size=courses, max_size=courses),
+             min_size=1, max_size=10),
+    st.lists(st.lists(st.booleans(), min_size=courses, max_size=courses),
+             min_size=1, max_size=6),
+    st.integers(0, courses + 1))))
+def test_history_scoring_ranks_as_dense_scoring(
+        case: tuple[list[list[bool]], list[list[bool]], int]) -> None:
+    # Small binary matrices are full of exact ties (equal columns, zero rows), which
+    # is where a change of summation order would show in the ranking.
+    matrix, histories, k = case
+    rec = ItemCosineRecommender()
+    rec.fit(np.array(matrix))
+    assert rec.similarity is not None
+    h = np.array(histories)
+    dense = h.astype(float) @ rec.similarity
+    np.testing.assert_allclose(rec.scores(h), dense, rtol=0, atol=1e-12)
+    assert rec.recommend(h, k).tolist() == top_k(dense, h, k).tolist()
+    assert rec.recommend(h, k).tolist() == [reference_top_k(rec.similarity, row, k)
+                                            for row in h]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_history_scoring_ranks_as_dense_scoring_on_a_catalogue(seed: int) -> None:
+    # The shape of a course_learning run: 150 learners, 1000 courses, histories that
+    # grow by random courses; the top-3 of the history rows equals the dense one's.
+    rng = np.random.default_rng(seed)
+    data = synthetic_interactions(150, 1000, rng)
+    rec = ItemCosineRecommender()
+    rec.fit(data.matrix)
+    assert rec.similarity is not None
+    h = data.matrix.copy()
+    for _ in range(4):
+        h[np.arange(len(h)), rng.integers(0, 1000, len(h))] = True
+        dense = h.astype(float) @ rec.similarity
+        np.testing.assert_allclose(rec.scores(h), dense, rtol=0, atol=1e-12)
+        assert np.array_equal(rec.recommend(h, 3), top_k(dense, h, 3))
+    # Weighted histories (not used by the workload) keep the dense definition too.
+    w = h * rng.random(h.shape)
+    np.testing.assert_allclose(rec.scores(w), w @ rec.similarity, rtol=0, atol=1e-12)
 
 
 def test_popularity_baseline_and_registry() -> None:
