@@ -19,7 +19,7 @@ import numpy as np
 
 from edge.compute import ComputeSite, compute_site
 from sim.engine import Engine, Wake
-from sim.linkload import channel_bytes
+from sim.linkload import ChannelLoad
 from sim.linktrace import LinkTraces
 from sim.network import FlowNetwork
 from sim.plugins import load_builtin_plugins
@@ -43,6 +43,11 @@ if TYPE_CHECKING:
 __all__ = ["Run", "RunOutput", "prepared_run", "run_id_of"]
 
 SUMMARY_SCHEMA = "edgestream.summary/1"
+
+FOLD_SEGMENTS = 1 << 16
+"""The network's rate segments are folded into the channel loads once this many
+are buffered (checked every FOLD_INTERVAL simulated seconds): 2 MB of buffer."""
+FOLD_INTERVAL = 1.0
 
 
 @dataclass
@@ -106,6 +111,8 @@ class Run:
             WORKLOADS.get(spec.kind)(spec, self.context) for spec in scenario.workloads
         ]
         self._site_rows: list[tuple[float, str, int, int]] = []
+        self._grid, self._edges = _load_grid(scenario)
+        self._load = ChannelLoad(len(self.topology.channels), self._grid)
         self._loads: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._executed = False
 
@@ -132,6 +139,18 @@ class Run:
         if now + self.scenario.sample_interval <= self.scenario.duration:
             Wake(self.engine.env, self.scenario.sample_interval, self._sample_sites)
 
+    def _fold(self, _: Any) -> None:
+        """Fold the network's buffered segments into the channel loads, when many."""
+        if self.network.pending_segments() >= FOLD_SEGMENTS:
+            self._fold_segments()
+        if self.engine.now + FOLD_INTERVAL < self.scenario.duration:
+            Wake(self.engine.env, FOLD_INTERVAL, self._fold)
+
+    def _fold_segments(self) -> None:
+        seg = self.network.take_segments()
+        self._load.add(seg["route"], seg["t0"], seg["t1"], seg["rate"],
+                       [r.channels for r in self.network.routes])
+
     def _end_warmup(self, _: Any) -> None:
         for site in self.sites.values():
             site.mark()
@@ -144,6 +163,7 @@ class Run:
         started = time.perf_counter()
         env = self.engine.env
         Wake(env, 0.0, self._sample_sites)
+        Wake(env, FOLD_INTERVAL, self._fold)
         if self.scenario.warmup > 0:
             Wake(env, self.scenario.warmup, self._end_warmup)
         if self.radio is not None:
@@ -184,14 +204,12 @@ class Run:
         """
         if self._loads is None:
             scn = self.scenario
-            n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
-            edges = np.arange(n_bins + 1) * scn.sample_interval
-            edges[-1] = scn.duration  # the last bin may be shorter than the others
-            grid = np.union1d(edges, [scn.warmup])
+            edges, grid = self._edges, self._grid
+            load = self._load.copy()  # the rest of the segments stay in the network's buffer
             seg = self.network.segments()
-            fine = channel_bytes(seg["route"], seg["t0"], seg["t1"], seg["rate"],
-                                 [r.channels for r in self.network.routes],
-                                 len(self.topology.channels), grid)
+            load.add(seg["route"], seg["t0"], seg["t1"], seg["rate"],
+                     [r.channels for r in self.network.routes])
+            fine = load.bytes()
             cum = np.concatenate([np.zeros((fine.shape[0], 1)), np.cumsum(fine, axis=1)], axis=1)
             at_edges = cum[:, np.searchsorted(grid, edges)]
             w0, w1 = np.searchsorted(grid, [scn.warmup, scn.duration])
@@ -318,6 +336,14 @@ class Run:
             "rate_solves": net.solves,
         }
         return out
+
+
+def _load_grid(scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """(fine grid, sample bin edges) of the channel loads: the bins and the warmup."""
+    n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
+    edges = np.arange(n_bins + 1) * scn.sample_interval
+    edges[-1] = scn.duration  # the last bin may be shorter than the others
+    return np.union1d(edges, [scn.warmup]), edges
 
 
 def _events_scheduled(env: Any) -> int:

@@ -54,6 +54,9 @@ FRAME_COLUMNS: dict[str, str] = {
 (RECEIVER, USER, SITE, FRAME, KEY, BYTES, T_CAPTURE, T_DISPLAY, LOST, UP_FLOW,
  DOWN_FLOW) = range(11)
 WIDTH = 11
+_RECORD = ("receiver", "user", "site", "frame", "key", "bytes", "t_capture", "t_display",
+           "lost", "uplink_flow", "downlink_flow")
+"""The record's columns, in their positions."""
 
 
 @dataclass(frozen=True)
@@ -128,28 +131,28 @@ class FrameLog:
             np.frombuffer(self.done, dtype=float).reshape(-1, WIDTH),
             np.array(list(self.inflight.values()), dtype=float).reshape(-1, WIDTH)])
 
+    def raw_columns(self) -> dict[str, np.ndarray]:
+        """Every record's numbers by column, in :meth:`rows` order (views of the rows)."""
+        rows = self.rows()
+        return {name: rows[:, i] for i, name in enumerate(_RECORD)}
+
     def columns(self) -> dict[str, np.ndarray]:
         """Every record (finished and in flight) as columns, by capture time and receiver."""
         n = self.count()
         if self._cols is not None and len(self._cols["t_capture"]) == n:
             return self._cols
-        rows = self.rows()
-        order = np.lexsort((rows[:, USER], rows[:, RECEIVER], rows[:, FRAME], rows[:, T_CAPTURE]))
-        rows = rows[order]
-        self._cols = {
-            "receiver": rows[:, RECEIVER].astype(np.int64),
-            "user": rows[:, USER].astype(np.int64),
-            "site": rows[:, SITE].astype(np.int64),
-            "frame": rows[:, FRAME].astype(np.int64),
-            "key": rows[:, KEY] != 0,
-            "bytes": rows[:, BYTES].copy(),
-            "t_capture": rows[:, T_CAPTURE].copy(),
-            "t_display": rows[:, T_DISPLAY].copy(),
-            "lost": rows[:, LOST] != 0,
-            "uplink_flow": rows[:, UP_FLOW].astype(np.int64),
-            "downlink_flow": rows[:, DOWN_FLOW].astype(np.int64),
-        }
-        return self._cols
+        raw = self.raw_columns()
+        order = np.lexsort((raw["user"], raw["receiver"], raw["frame"], raw["t_capture"]))
+        cols: dict[str, np.ndarray] = {}
+        for name in _RECORD:  # one column at a time: no second copy of every record
+            values = raw.pop(name)[order]
+            if name in ("key", "lost"):
+                values = values != 0
+            elif name not in ("bytes", "t_capture", "t_display"):
+                values = values.astype(np.int64, copy=False)
+            cols[name] = values
+        self._cols = cols
+        return cols
 
     def table(self, now: float) -> Table:
         cols = self.columns()

@@ -58,18 +58,6 @@ from sim.scenario.stream_schema import VrLessonSpec
 from sim.topology import Topology
 from sim.workload import WORKLOADS, RunContext, Table, clients_reach
 from streaming.frames import (
-    BYTES,
-    DOWN_FLOW,
-    FRAME,
-    KEY,
-    LOST,
-    RECEIVER,
-    SITE,
-    T_CAPTURE,
-    T_DISPLAY,
-    UP_FLOW,
-    USER,
-    WIDTH,
     FrameLog,
     FrameLoss,
     FrameSizer,
@@ -259,33 +247,39 @@ class _HeadsetFrames(FrameLog):
     def count(self) -> int:
         return sum(h.frame for h in self.lesson.headsets)
 
-    def rows(self) -> np.ndarray:
+    def raw_columns(self) -> dict[str, np.ndarray]:
+        """Every frame's columns: the finished ones, then those issued but not finished
+        (in flight at the end: fate unknown); built column by column from the compact
+        records, never as full-width rows."""
         lesson = self.lesson
         headsets = lesson.headsets
         done = np.frombuffer(self.done, dtype=float).reshape(-1, _COMPACT)
         issued = np.array([h.frame for h in headsets], dtype=np.int64)
-        # Frames issued but not finished are in flight at the end: fate unknown.
         seen = np.zeros(int(issued.sum()), dtype=bool)
         first = np.concatenate([[0], np.cumsum(issued)[:-1]])
         hid = done[:, 0].astype(np.int64)
         seen[first[hid] + done[:, 1].astype(np.int64)] = True
         all_hid = np.repeat(np.arange(len(headsets)), issued)
-        all_k = np.arange(len(seen)) - first[all_hid]
-        pending = np.column_stack([all_hid[~seen], all_k[~seen],
-                                   np.full((int((~seen).sum()), 4), [np.nan, 0.0, -1.0, -1.0])])
-        compact = np.concatenate([done, pending.reshape(-1, _COMPACT)])
-        hid = compact[:, 0].astype(np.int64)
-        k = compact[:, 1].astype(np.int64)
+        pending_hid = all_hid[~seen]
+        pending_k = (np.arange(len(seen)) - first[all_hid])[~seen]
+        del seen, all_hid
+        n_pending = len(pending_hid)
+
+        def column(j: int, pending: np.ndarray | float) -> np.ndarray:
+            tail = np.full(n_pending, pending) if np.isscalar(pending) else pending
+            return np.concatenate([done[:, j], np.asarray(tail, dtype=float)])
+
+        hid = np.concatenate([hid, pending_hid])
+        k = column(1, pending_k).astype(np.int64)
         t0 = np.array([h.t0 for h in headsets], dtype=float)
-        rows = np.empty((len(compact), WIDTH))
-        for column, attr in ((RECEIVER, "client"), (USER, "user"), (SITE, "site")):
-            rows[:, column] = np.array([getattr(h, attr) for h in headsets], float)[hid]
-        rows[:, FRAME] = k
-        rows[:, KEY] = k % lesson.gop == 0
-        rows[:, BYTES] = np.asarray(lesson.sizes)[k % lesson.gop]
-        rows[:, T_CAPTURE] = t0[hid] + k * lesson.interval  # as the run computes it
-        rows[:, T_DISPLAY] = compact[:, 2]
-        rows[:, LOST] = compact[:, 3]
-        rows[:, UP_FLOW] = compact[:, 4]
-        rows[:, DOWN_FLOW] = compact[:, 5]
-        return rows
+        out = {name: np.array([getattr(h, attr) for h in headsets], float)[hid]
+               for name, attr in (("receiver", "client"), ("user", "user"), ("site", "site"))}
+        out["frame"] = k
+        out["key"] = k % lesson.gop == 0
+        out["bytes"] = np.asarray(lesson.sizes, dtype=float)[k % lesson.gop]
+        out["t_capture"] = t0[hid] + k * lesson.interval  # as the run computes it
+        out["t_display"] = column(2, np.nan)
+        out["lost"] = column(3, 0.0)
+        out["uplink_flow"] = column(4, -1.0)
+        out["downlink_flow"] = column(5, -1.0)
+        return out
