@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from sim.linkload import ChannelLoad
 from sim.linktrace import LinkTraces
 from sim.network import FlowNetwork
 from sim.plugins import load_builtin_plugins
+from sim.records import ChainedTable, LazyTable, SpillFolder
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.topology import Topology
@@ -81,7 +83,8 @@ def route_problems(scenario: Scenario, topology: Topology) -> list[Problem]:
 class Run:
     """A scenario wired to its models, ready to execute once."""
 
-    def __init__(self, scenario: Scenario, source_dir: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, source_dir: str | None = None,
+                 spill_dir: str | Path | None = None) -> None:
         self.source_dir = source_dir
         """Directory of the scenario file: relative data files (traces) are read from it."""
         load_builtin_plugins()  # before route_problems: workloads come from the registry
@@ -104,9 +107,13 @@ class Run:
         }
         self.radio = self._build_radio(scenario)
         sites: dict[str, Site] = dict(self.sites)
+        self.spill = SpillFolder(spill_dir)
+        """Record logs too long to keep in memory (made on first use, in `spill_dir` or
+        the system's temporary folder); removed when the run and its output are gone."""
         self.context = RunContext(scenario, self.engine, self.topology, self.network, sites,
                                   storage={name: SiteStorage(node.storage) for name, node
-                                           in sorted(self.topology.sites.items())})
+                                           in sorted(self.topology.sites.items())},
+                                  spill=self.spill)
         self.workloads: list[Workload] = [
             WORKLOADS.get(spec.kind)(spec, self.context) for spec in scenario.workloads
         ]
@@ -186,6 +193,9 @@ class Run:
             sim_wall = time.perf_counter() - started
             tables = self.tables()
             summary = self.summary()
+        except BaseException:
+            self.spill.remove()
+            raise
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -244,7 +254,10 @@ class Run:
         tables: dict[str, Table] = {}
         for workload in self.workloads:
             for name, table in workload.tables().items():
-                if name in tables:
+                if name in tables and (isinstance(table, LazyTable)
+                                       or isinstance(tables[name], LazyTable)):
+                    tables[name] = ChainedTable([tables[name], table])
+                elif name in tables:
                     tables[name] = {k: np.concatenate([tables[name][k], v])
                                     for k, v in table.items()}
                 else:
