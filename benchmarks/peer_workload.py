@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,8 @@ def main() -> int:
             walls = np.array([r["wall_s"] for r in runs])
             print(f"{'':>6} wall over {args.repeat} runs: min {walls.min():.2f}, "
                   f"median {np.median(walls):.2f}, max {walls.max():.2f}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+          " (the whole process, every run)")
     return 0
 
 

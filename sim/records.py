@@ -105,11 +105,14 @@ class ColumnSpill:
     def column(self, name: str) -> NDArray[Any]:
         """One whole column, as numpy, of the schema's dtype."""
         self.close()
-        values = pq.read_table(self.path, columns=[name]).column(0)
-        dtype = self.schema[name]
-        if values.num_chunks == 0 or self.rows == 0:
-            return np.zeros(0, dtype=dtype)
-        return np.asarray(values.to_numpy(), dtype=dtype)
+        out = np.empty(self.rows, dtype=self.schema[name])
+        at = 0
+        parquet = pq.ParquetFile(self.path)
+        for i in range(parquet.num_row_groups):  # into place: one copy of the column
+            part = parquet.read_row_group(i, columns=[name]).column(0).to_numpy()
+            out[at:at + len(part)] = part
+            at += len(part)
+        return out
 
     def batches(self) -> Iterator[dict[str, NDArray[Any]]]:
         """Every column, one row group at a time."""

@@ -151,7 +151,7 @@ class FrameLog:
                 self.spill.write(sorted_columns(self.raw_columns()))
                 self.spill.close()
                 self.done = array("d")
-            if self._cols is None:
+            if not isinstance(self._cols, LazyTable):  # (a summary before the run cached none)
                 spill = self.spill
                 self._cols = LazyTable(_RECORD, spill.column, spill.batches)
             return self._cols
@@ -272,7 +272,9 @@ def frame_summary(log: FrameLog, start: float, end: float, now: float,
         "deadline_miss_ratio": float(miss[known].mean()) if frames else None,
     }
     del lost, miss
-    out["latency_s"] = latency_summary(latency[displayed], t[displayed])
+    latency = latency[displayed]
+    t = t[displayed]
+    out["latency_s"] = latency_summary(latency, t)
     del latency, t
     out["effective_frame_rate"] = float(on_time.sum() / exposure) if exposure > 0 else None
     out["received_bitrate_bps"] = float(8.0 * cols["bytes"][displayed].sum() / exposure) \
