@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +29,21 @@ duration: {duration}
 sample_interval: 1 s
 nodes:
   - {{name: cloud, kind: cloud}}
-  - {{name: mec0, kind: mec, compute: {{servers: 4, service: {{vr_render: {{dist: lognormal, mean: 5 ms, sd: 2 ms}}}}}}}}
-  - {{name: headsets, kind: users, count: 10, attach: mec0, access: {{bandwidth: {{uplink: 20 Mbps, downlink: 200 Mbps}}, delay: 1 ms, jitter: 2 ms}}}}
+  - name: mec0
+    kind: mec
+    compute:
+      servers: 4
+      service: {{vr_render: {{dist: lognormal, mean: 5 ms, sd: 2 ms}}}}
+  - name: headsets
+    kind: users
+    count: 10
+    attach: mec0
+    access: {{bandwidth: {{uplink: 20 Mbps, downlink: 200 Mbps}}, delay: 1 ms, jitter: 2 ms}}
 links:
   - {{a: mec0, b: cloud, bandwidth: 10 Gbps, delay: 10 ms}}
 workloads:
-  - {{name: vr, kind: vr_lesson, clients: [headsets], mode: rendered, serve: nearest_mec, frame_rate: 60 fps, bitrate: 30 Mbps, start_spread: 1 s, deadline: 12 ms}}
+  - {{name: vr, kind: vr_lesson, clients: [headsets], mode: rendered, serve: nearest_mec,
+     frame_rate: 60 fps, bitrate: 30 Mbps, start_spread: 1 s, deadline: 12 ms}}
 """
 
 
