@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -92,6 +93,8 @@ def main() -> int:
                   f"median {np.median(walls):.2f}, max {walls.max():.2f}")
         if bases:
             print_baseline(runs, bases)
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+          " (the whole process, every run)")
     return 0
 
 

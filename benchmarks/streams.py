@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,8 @@ def main() -> int:
               f"median {np.median(walls):.2f}, max {walls.max():.2f}")
     verdict = "within" if best["wall_s"] <= LIMIT_S else "OVER"
     print(f"{verdict} the {LIMIT_S:.0f} s target")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+          " (the whole process, every run)")
     return 0
 
 

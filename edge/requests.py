@@ -245,7 +245,7 @@ class RequestResponse:
             "workload": np.full(n, self.spec.name, dtype=object),
             "group": groups[cols["group"]] if n else np.array([], dtype=object),
             "user": cols["user"],
-            "site": np.where(cols["rejected"], None, sites[cols["site"]])
+            "site": np.asarray(np.where(cols["rejected"], None, sites[cols["site"]]))
             if n else np.array([], dtype=object),
             "forwarded": cols["forwarded"],
             "rejected": cols["rejected"],

@@ -469,11 +469,24 @@ class FlowNetwork(SharedMode):
 
     def segments(self) -> dict[str, np.ndarray]:
         """Rate segments as arrays: channel set (an index into :attr:`segment_sets`),
-        t0, t1, rate (bytes/s on every channel of the set; may be < 0)."""
+        t0, t1, rate (bytes/s on every channel of the set; may be < 0).
+
+        Only those not yet taken by :meth:`take_segments`."""
         flat = self._segments
         table = np.frombuffer(flat, dtype=float).reshape(-1, 4).copy()  # set ids < 2**53
         return {"route": table[:, 0].astype(np.int64), "t0": table[:, 1],
                 "t1": table[:, 2], "rate": table[:, 3]}
+
+    def pending_segments(self) -> int:
+        """Segments recorded since the last :meth:`take_segments`."""
+        return len(self._segments) // 4
+
+    def take_segments(self) -> dict[str, np.ndarray]:
+        """The segments so far (as :meth:`segments`), emptying the buffer: the run
+        folds them into its channel loads as it goes, so they are not kept."""
+        out = self.segments()
+        del self._segments[:]  # the same buffer object: call sites keep working
+        return out
 
     def flush(self, now: float) -> None:
         """End of the run: close the segments of shared-mode flows, and report the

@@ -13,7 +13,7 @@ so the same run gives byte-identical images.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,7 +143,7 @@ def latency_cdf(output: RunOutput) -> Figure:
     return fig
 
 
-def _busiest(table: dict[str, NDArray[np.generic]], key: str, value: str,
+def _busiest(table: Mapping[str, NDArray[np.generic]], key: str, value: str,
              limit: int) -> tuple[list[tuple[str, NDArray[np.intp]]], int]:
     """The `limit` groups of `key` with the largest mean `value`, and the group count."""
     groups = groups_of(table[key])

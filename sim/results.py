@@ -39,6 +39,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from sim.records import LazyTable, table_batches
+
 if TYPE_CHECKING:
     from sim.run import RunOutput
 
@@ -112,9 +114,14 @@ def table_of(output: RunOutput, name: str) -> pa.Table:
 
     Built from arrays, not from a DataFrame, so the file carries no pandas
     metadata and its bytes depend on the data only.  Float NaN (a time not
-    reached) is kept as NaN, as in memory.
+    reached) is kept as NaN, as in memory.  A table kept on disk while the run
+    ran (sim.records) is read whole here; the writer streams it instead.
     """
-    columns = output.tables[name]
+    return _arrow_table(output, name, output.tables[name])
+
+
+def _arrow_table(output: RunOutput, name: str, columns: Mapping[str, Any]) -> pa.Table:
+    """Some rows of table `name` (all of them or one row group) as Arrow."""
     n = len(next(iter(columns.values()))) if columns else 0
     scn = output.scenario
     arrays: dict[str, pa.Array] = {
@@ -131,10 +138,35 @@ def table_of(output: RunOutput, name: str) -> pa.Table:
     return pa.table(arrays)
 
 
+_PARQUET: dict[str, Any] = {"compression": "zstd", "use_dictionary": True,
+                            "write_statistics": True}
+_ROW_GROUP = 1 << 20
+
+
 def _write_parquet(table: pa.Table, path: Path) -> None:
     """Deterministic Parquet: fixed codec and row groups, no wall-clock metadata."""
-    pq.write_table(table, path, compression="zstd", use_dictionary=True,
-                   write_statistics=True, row_group_size=1 << 20)
+    pq.write_table(table, path, row_group_size=_ROW_GROUP, **_PARQUET)
+
+
+def _write_table(output: RunOutput, name: str, path: Path) -> None:
+    """Write table `name`; a table kept on disk (sim.records) streams in, row group
+    by row group, and is never loaded whole."""
+    columns = output.tables[name]
+    if not isinstance(columns, LazyTable):
+        _write_parquet(table_of(output, name), path)
+        return
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in table_batches(columns):
+            table = _arrow_table(output, name, part)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, **_PARQUET)
+            writer.write_table(table, row_group_size=_ROW_GROUP)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no row groups at all
+        _write_parquet(_arrow_table(output, name, {k: np.zeros(0) for k in columns}), path)
 
 
 # ----------------------------------------------------------------------- run.json
@@ -175,7 +207,7 @@ def _fill(folder: Path, output: RunOutput, *, tables: bool, plots: bool) -> None
     if tables and output.tables:
         (folder / "tables").mkdir()
         for name in output.tables:
-            _write_parquet(table_of(output, name), folder / "tables" / f"{name}.parquet")
+            _write_table(output, name, folder / "tables" / f"{name}.parquet")
     if plots:
         from sim.plots import write_plots  # matplotlib is slow to import; only when asked
 

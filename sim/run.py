@@ -13,17 +13,19 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from edge.compute import ComputeSite, compute_site
 from sim.engine import Engine, Wake
-from sim.linkload import channel_bytes
+from sim.linkload import ChannelLoad
 from sim.linktrace import LinkTraces
 from sim.network import FlowNetwork
 from sim.overload import overload_warnings
 from sim.plugins import load_builtin_plugins
+from sim.records import ChainedTable, LazyTable, SpillFolder
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.topology import Topology
@@ -44,6 +46,11 @@ if TYPE_CHECKING:
 __all__ = ["Run", "RunOutput", "prepared_run", "run_id_of"]
 
 SUMMARY_SCHEMA = "edgestream.summary/1"
+
+FOLD_SEGMENTS = 1 << 16
+"""The network's rate segments are folded into the channel loads once this many
+are buffered (checked every FOLD_INTERVAL simulated seconds): 2 MB of buffer."""
+FOLD_INTERVAL = 1.0
 
 
 @dataclass
@@ -84,7 +91,8 @@ def route_problems(scenario: Scenario, topology: Topology,
 class Run:
     """A scenario wired to its models, ready to execute once."""
 
-    def __init__(self, scenario: Scenario, source_dir: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, source_dir: str | None = None,
+                 spill_dir: str | Path | None = None) -> None:
         self.source_dir = source_dir
         """Directory of the scenario file: relative data files (traces) are read from it."""
         load_builtin_plugins()  # before route_problems: workloads come from the registry
@@ -99,7 +107,6 @@ class Run:
         self.network = FlowNetwork(env, self.topology, self.engine.streams("network/jitter"),
                                    scenario.network.tcp)
         self.network.horizon = scenario.duration
-        self.network.bin_edges = self._grid().tolist()
         self.traces = LinkTraces(scenario, self.topology, self.network, source_dir) \
             if any(link.trace is not None for link in scenario.links) else None
         self.sites: dict[str, ComputeSite] = {
@@ -108,14 +115,20 @@ class Run:
         }
         self.radio = self._build_radio(scenario)
         sites: dict[str, Site] = dict(self.sites)
+        self.spill = SpillFolder(spill_dir)
+        """Record logs too long to keep in memory (made on first use, in `spill_dir` or
+        the system's temporary folder); removed when the run and its output are gone."""
         self.context = RunContext(scenario, self.engine, self.topology, self.network, sites,
                                   storage={name: SiteStorage(node.storage) for name, node
                                            in sorted(self.topology.sites.items())},
-                                  source_dir=source_dir)
+                                  source_dir=source_dir, spill=self.spill)
         self.workloads: list[Workload] = [
             WORKLOADS.get(spec.kind)(spec, self.context) for spec in scenario.workloads
         ]
         self._site_rows: list[tuple[float, str, int, int]] = []
+        self._grid, self._edges = _load_grid(scenario)
+        self.network.bin_edges = self._grid.tolist()
+        self._load = ChannelLoad(len(self.topology.channels), self._grid)
         self._loads: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._executed = False
 
@@ -142,6 +155,18 @@ class Run:
         if now + self.scenario.sample_interval <= self.scenario.duration:
             Wake(self.engine.env, self.scenario.sample_interval, self._sample_sites)
 
+    def _fold(self, _: Any) -> None:
+        """Fold the network's buffered segments into the channel loads, when many."""
+        if self.network.pending_segments() >= FOLD_SEGMENTS:
+            self._fold_segments()
+        if self.engine.now + FOLD_INTERVAL < self.scenario.duration:
+            Wake(self.engine.env, FOLD_INTERVAL, self._fold)
+
+    def _fold_segments(self) -> None:
+        seg = self.network.take_segments()
+        self._load.add(seg["route"], seg["t0"], seg["t1"], seg["rate"],
+                       self.network.segment_sets)
+
     def _end_warmup(self, _: Any) -> None:
         for site in self.sites.values():
             site.mark()
@@ -154,6 +179,7 @@ class Run:
         started = time.perf_counter()
         env = self.engine.env
         Wake(env, 0.0, self._sample_sites)
+        Wake(env, FOLD_INTERVAL, self._fold)
         if self.scenario.warmup > 0:
             Wake(env, self.scenario.warmup, self._end_warmup)
         if self.radio is not None:
@@ -176,6 +202,9 @@ class Run:
             sim_wall = time.perf_counter() - started
             tables = self.tables()
             summary = self.summary()
+        except BaseException:
+            self.spill.remove()
+            raise
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -187,18 +216,6 @@ class Run:
 
     # ------------------------------------------------------------------ results
 
-    def _sample_edges(self) -> np.ndarray:
-        """Edges of the sample bins of the link series (the last bin may be shorter)."""
-        scn = self.scenario
-        n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
-        edges = np.arange(n_bins + 1) * scn.sample_interval
-        edges[-1] = scn.duration
-        return edges
-
-    def _grid(self) -> np.ndarray:
-        """The sample edges and the end of the warm-up: where link bytes are binned."""
-        return np.union1d(self._sample_edges(), [self.scenario.warmup])
-
     def _channel_bytes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Bytes per channel and sample bin, and per channel in the statistics window.
 
@@ -206,11 +223,12 @@ class Run:
         """
         if self._loads is None:
             scn = self.scenario
-            edges = self._sample_edges()
-            grid = self._grid()
+            edges, grid = self._edges, self._grid
+            load = self._load.copy()  # the rest of the segments stay in the network's buffer
             seg = self.network.segments()
-            fine = channel_bytes(seg["route"], seg["t0"], seg["t1"], seg["rate"],
-                                 self.network.segment_sets, len(self.topology.channels), grid)
+            load.add(seg["route"], seg["t0"], seg["t1"], seg["rate"],
+                     self.network.segment_sets)
+            fine = load.bytes()
             cum = np.concatenate([np.zeros((fine.shape[0], 1)), np.cumsum(fine, axis=1)], axis=1)
             at_edges = cum[:, np.searchsorted(grid, edges)]
             w0, w1 = np.searchsorted(grid, [scn.warmup, scn.duration])
@@ -245,7 +263,10 @@ class Run:
         tables: dict[str, Table] = {}
         for workload in self.workloads:
             for name, table in workload.tables().items():
-                if name in tables:
+                if name in tables and (isinstance(table, LazyTable)
+                                       or isinstance(tables[name], LazyTable)):
+                    tables[name] = ChainedTable([tables[name], table])
+                elif name in tables:
                     tables[name] = {k: np.concatenate([tables[name][k], v])
                                     for k, v in table.items()}
                 else:
@@ -341,6 +362,14 @@ class Run:
             if warnings:
                 out["warnings"] = warnings
         return out
+
+
+def _load_grid(scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """(fine grid, sample bin edges) of the channel loads: the bins and the warmup."""
+    n_bins = max(1, int(np.ceil(scn.duration / scn.sample_interval - 1e-9)))
+    edges = np.arange(n_bins + 1) * scn.sample_interval
+    edges[-1] = scn.duration  # the last bin may be shorter than the others
+    return np.union1d(edges, [scn.warmup]), edges
 
 
 def _events_scheduled(env: Any) -> int:

@@ -13,7 +13,7 @@ and at run time it registers each cache with :meth:`RunContext.store`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.engine import Engine
 from sim.network import FlowNetwork
+from sim.records import SpillFolder
 from sim.registry import Registry
 from sim.scenario.problems import Problem
 from sim.scenario.schema import Scenario
@@ -30,7 +31,7 @@ from sim.topology import Topology
 __all__ = ["WORKLOADS", "RunContext", "SiteStorage", "Table", "Workload", "clients_reach",
            "storage_problems"]
 
-Table = dict[str, np.ndarray]
+Table = Mapping[str, np.ndarray]
 """A columnar table: column name -> 1-D array, all of one length."""
 
 
@@ -85,6 +86,8 @@ class RunContext:
     """Cache storage per site (every MEC and cloud node of the run)."""
     source_dir: str | None = None
     """Directory of the scenario file: relative data files (manifests) are read from it."""
+    spill: SpillFolder | None = None
+    """Where record logs may go while the run proceeds (sim.records); None: memory."""
 
     def label(self, name: str) -> int:
         """A stable small integer for a name (node, group, class) used in tables."""

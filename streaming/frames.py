@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sim.records import ColumnSpill, LazyTable
 from sim.stats import latency_summary
 from sim.workload import Table
 
-__all__ = ["FRAME_COLUMNS", "FrameLog", "FrameLoss", "FrameSizer", "arrival_probability",
-           "exposure", "frame_summary"]
+__all__ = ["FRAME_COLUMNS", "FRAME_SCHEMA", "FrameLog", "FrameLoss", "FrameSizer",
+           "arrival_probability", "exposure", "frame_summary", "sorted_columns"]
 
 FRAME_COLUMNS: dict[str, str] = {
     "workload": "workload name",
@@ -54,6 +56,9 @@ FRAME_COLUMNS: dict[str, str] = {
 (RECEIVER, USER, SITE, FRAME, KEY, BYTES, T_CAPTURE, T_DISPLAY, LOST, UP_FLOW,
  DOWN_FLOW) = range(11)
 WIDTH = 11
+_RECORD = ("receiver", "user", "site", "frame", "key", "bytes", "t_capture", "t_display",
+           "lost", "uplink_flow", "downlink_flow")
+"""The record's columns, in their positions."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,12 @@ class FrameLoss:
 
 
 class FrameLog:
-    """Frame records of one workload, as flat floats until the table is built."""
+    """Frame records of one workload, as flat floats until the table is built.
+
+    A subclass may move finished records to a :class:`~sim.records.ColumnSpill`
+    while the run proceeds (`spill`, already sorted as the table is, and before
+    every record left in memory); the columns and the table are then read from it.
+    """
 
     def __init__(self, name: str, kind: str, groups: list[str], sites: list[str],
                  deadline: float) -> None:
@@ -116,7 +126,8 @@ class FrameLog:
         self.deadline = deadline
         self.done = array("d")
         self.inflight: dict[int, list[float]] = {}
-        self._cols: dict[str, np.ndarray] | None = None
+        self.spill: ColumnSpill | None = None
+        self._cols: Mapping[str, np.ndarray] | None = None
 
     def count(self) -> int:
         """Records so far, finished or in flight."""
@@ -128,61 +139,100 @@ class FrameLog:
             np.frombuffer(self.done, dtype=float).reshape(-1, WIDTH),
             np.array(list(self.inflight.values()), dtype=float).reshape(-1, WIDTH)])
 
-    def columns(self) -> dict[str, np.ndarray]:
+    def raw_columns(self) -> dict[str, np.ndarray]:
+        """Every record's numbers by column, in :meth:`rows` order (views of the rows)."""
+        rows = self.rows()
+        return {name: rows[:, i] for i, name in enumerate(_RECORD)}
+
+    def columns(self) -> Mapping[str, np.ndarray]:
         """Every record (finished and in flight) as columns, by capture time and receiver."""
+        if self.spill is not None:
+            if not self.spill.closed:  # the records still in memory go last
+                self.spill.write(sorted_columns(self.raw_columns()))
+                self.spill.close()
+                self.done = array("d")
+            if not isinstance(self._cols, LazyTable):  # (a summary before the run cached none)
+                spill = self.spill
+                self._cols = LazyTable(_RECORD, spill.column, spill.batches)
+            return self._cols
         n = self.count()
         if self._cols is not None and len(self._cols["t_capture"]) == n:
             return self._cols
-        rows = self.rows()
-        order = np.lexsort((rows[:, USER], rows[:, RECEIVER], rows[:, FRAME], rows[:, T_CAPTURE]))
-        rows = rows[order]
-        self._cols = {
-            "receiver": rows[:, RECEIVER].astype(np.int64),
-            "user": rows[:, USER].astype(np.int64),
-            "site": rows[:, SITE].astype(np.int64),
-            "frame": rows[:, FRAME].astype(np.int64),
-            "key": rows[:, KEY] != 0,
-            "bytes": rows[:, BYTES].copy(),
-            "t_capture": rows[:, T_CAPTURE].copy(),
-            "t_display": rows[:, T_DISPLAY].copy(),
-            "lost": rows[:, LOST] != 0,
-            "uplink_flow": rows[:, UP_FLOW].astype(np.int64),
-            "downlink_flow": rows[:, DOWN_FLOW].astype(np.int64),
-        }
+        self._cols = sorted_columns(self.raw_columns())
         return self._cols
 
     def table(self, now: float) -> Table:
         cols = self.columns()
-        n = len(cols["t_capture"])
+        if isinstance(cols, LazyTable):
+            spill = cols
+            return LazyTable(list(self._makers(spill, now)),
+                             lambda name: self._makers(spill, now)[name](),
+                             lambda: ({k: f() for k, f in self._makers(b, now).items()}
+                                      for b in spill.batches()))
+        return {k: f() for k, f in self._makers(cols, now).items()}
+
+    def _makers(self, cols: Mapping[str, np.ndarray], now: float,
+                ) -> dict[str, Callable[[], np.ndarray]]:
+        """How each column of the table is made from the record columns (only the
+        columns a table column needs are read, when it is made)."""
         groups = np.array(self.groups, dtype=object)
         sites = np.array(self.sites, dtype=object)
-        latency = cols["t_display"] - cols["t_capture"]
+
+        def n() -> int:
+            return len(cols["frame"])
+
+        def labels(names: np.ndarray, key: str) -> np.ndarray:
+            return names[cols[key]] if n() else np.array([], dtype=object)
+
         return {
-            "workload": np.full(n, self.name, dtype=object),
-            "kind": np.full(n, self.kind, dtype=object),
-            "group": groups[cols["receiver"]] if n else np.array([], dtype=object),
-            "user": cols["user"],
-            "site": sites[cols["site"]] if n else np.array([], dtype=object),
-            "frame": cols["frame"],
-            "key": cols["key"],
-            "bytes": cols["bytes"],
-            "t_capture": cols["t_capture"],
-            "t_display": cols["t_display"],
-            "latency_s": latency,
-            "deadline_s": np.full(n, self.deadline),
-            "missed": missed(cols, self.deadline, now),
-            "lost": cols["lost"],
-            "uplink_flow": cols["uplink_flow"],
-            "downlink_flow": cols["downlink_flow"],
+            "workload": lambda: np.full(n(), self.name, dtype=object),
+            "kind": lambda: np.full(n(), self.kind, dtype=object),
+            "group": lambda: labels(groups, "receiver"),
+            "user": lambda: cols["user"],
+            "site": lambda: labels(sites, "site"),
+            "frame": lambda: cols["frame"],
+            "key": lambda: cols["key"],
+            "bytes": lambda: cols["bytes"],
+            "t_capture": lambda: cols["t_capture"],
+            "t_display": lambda: cols["t_display"],
+            "latency_s": lambda: cols["t_display"] - cols["t_capture"],
+            "deadline_s": lambda: np.full(n(), self.deadline),
+            "missed": lambda: missed(cols, self.deadline, now),
+            "lost": lambda: cols["lost"],
+            "uplink_flow": lambda: cols["uplink_flow"],
+            "downlink_flow": lambda: cols["downlink_flow"],
         }
 
 
-def missed(cols: dict[str, np.ndarray], deadline: float, now: float) -> np.ndarray:
+FRAME_SCHEMA: dict[str, Any] = {
+    name: (float if name in ("bytes", "t_capture", "t_display") else
+           bool if name in ("key", "lost") else np.int64) for name in _RECORD}
+"""The record columns' types, as :func:`sorted_columns` makes them (and a spill keeps)."""
+
+
+def sorted_columns(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Typed record columns in the table's order: by capture time, frame, receiver and
+    user, ties in recording order.  Takes `raw` apart, one column at a time, so that
+    there is never a second copy of every record."""
+    order = np.lexsort((raw["user"], raw["receiver"], raw["frame"], raw["t_capture"]))
+    cols: dict[str, np.ndarray] = {}
+    for name in _RECORD:
+        values = raw.pop(name)[order]
+        if name in ("key", "lost"):
+            values = values != 0
+        elif name not in ("bytes", "t_capture", "t_display"):
+            values = values.astype(np.int64, copy=False)
+        cols[name] = values
+    return cols
+
+
+def missed(cols: Mapping[str, np.ndarray], deadline: float, now: float) -> np.ndarray:
     """Frames lost, late, or still in flight after their deadline passed."""
-    latency = cols["t_display"] - cols["t_capture"]
+    t_capture, t_display = cols["t_capture"], cols["t_display"]
+    latency = t_display - t_capture
     with np.errstate(invalid="ignore"):
         late = latency > deadline
-    overdue = np.isnan(cols["t_display"]) & (cols["t_capture"] + deadline <= now)
+    overdue = np.isnan(t_display) & (t_capture + deadline <= now)
     return np.asarray(cols["lost"] | late | overdue)
 
 
@@ -193,29 +243,43 @@ def frame_summary(log: FrameLog, start: float, end: float, now: float,
     `exposure` is the receiver-seconds of sessions inside the window, the
     denominator of the effective frame rate and the received bitrate.  A frame
     still in flight whose deadline has not passed at the end of the run is
-    neither counted nor missed: its fate is unknown.
+    neither counted nor missed: its fate is unknown.  Each column is read once and
+    dropped when no longer needed (the log may be on disk: see :class:`FrameLog`).
     """
     cols = log.columns()
     t = cols["t_capture"]
-    shown = ~np.isnan(cols["t_display"])
+    t_display = cols["t_display"]
+    latency = t_display - t
+    shown = ~np.isnan(t_display)
+    overdue = ~shown & (t + log.deadline <= now)
+    del t_display
+    lost = cols["lost"]
+    with np.errstate(invalid="ignore"):
+        miss = lost | (latency > log.deadline) | overdue  # as `missed`
+    del overdue
     window = (t >= start) & (t < end)
-    miss = missed(cols, log.deadline, now)
-    known = window & (shown | cols["lost"] | miss)
-    latency = cols["t_display"] - t
+    known = window & (shown | lost | miss)
+    del window
     on_time = known & shown & ~miss
     displayed = known & shown
+    del shown
     frames = int(known.sum())
-    return {
+    out: dict[str, Any] = {
         "receivers": receivers,
         "frames": frames,
         "displayed": int(displayed.sum()),
-        "lost_ratio": float(cols["lost"][known].mean()) if frames else None,
+        "lost_ratio": float(lost[known].mean()) if frames else None,
         "deadline_miss_ratio": float(miss[known].mean()) if frames else None,
-        "latency_s": latency_summary(latency[displayed], t[displayed]),
-        "effective_frame_rate": float(on_time.sum() / exposure) if exposure > 0 else None,
-        "received_bitrate_bps": float(8.0 * cols["bytes"][displayed].sum() / exposure)
-        if exposure > 0 else None,
     }
+    del lost, miss
+    latency = latency[displayed]
+    t = t[displayed]
+    out["latency_s"] = latency_summary(latency, t)
+    del latency, t
+    out["effective_frame_rate"] = float(on_time.sum() / exposure) if exposure > 0 else None
+    out["received_bitrate_bps"] = float(8.0 * cols["bytes"][displayed].sum() / exposure) \
+        if exposure > 0 else None
+    return out
 
 
 def exposure(grid: np.ndarray, starts: np.ndarray, ends: np.ndarray, start: float,

@@ -45,6 +45,7 @@ Larger populations are the subject of docs/streaming.md ("Scale").
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Any
 
 import numpy as np
@@ -53,28 +54,19 @@ from edge.placement import storage_site as video_site
 from edge.requests import serving_site
 from sim.engine import Wake
 from sim.network import Route
+from sim.records import ColumnSpill, SpillFolder
 from sim.scenario.problems import Problem
 from sim.scenario.stream_schema import VrLessonSpec
 from sim.topology import Topology
 from sim.workload import WORKLOADS, RunContext, Table, clients_reach
 from streaming.frames import (
-    BYTES,
-    DOWN_FLOW,
-    FRAME,
-    KEY,
-    LOST,
-    RECEIVER,
-    SITE,
-    T_CAPTURE,
-    T_DISPLAY,
-    UP_FLOW,
-    USER,
-    WIDTH,
+    FRAME_SCHEMA,
     FrameLog,
     FrameLoss,
     FrameSizer,
     exposure,
     frame_summary,
+    sorted_columns,
 )
 
 __all__ = ["VrLesson", "vr_site"]
@@ -90,8 +82,8 @@ def vr_site(topology: Topology, spec: VrLessonSpec, attach: str) -> str | None:
 class _Headset:
     """One user's headset: its routes and its session."""
 
-    __slots__ = ("client", "delivery", "down", "frame", "index", "site", "t0", "t_end", "up",
-                 "user")
+    __slots__ = ("client", "delivery", "down", "frame", "index", "pending", "site", "t0",
+                 "t_end", "up", "user")
 
     def __init__(self, index: int, client: int, user: int, site: int, up: Route,
                  down: Route, t0: float, t_end: float) -> None:
@@ -104,6 +96,8 @@ class _Headset:
         self.t0 = t0
         self.t_end = t_end
         self.frame = 0
+        self.pending: set[int] = set()
+        """Frames issued and not yet finished: the first bounds what may still finish."""
         self.delivery = down.path.delivery
 
 
@@ -153,7 +147,8 @@ class VrLesson:
                     len(self.headsets), i, user, sites.index(site), self.net.route(paths[0][user]),
                     self.net.route(paths[1][user]), t0, t_end))
         kind = "vr_rendered" if self.rendered else "vr_video360"
-        self.log = _HeadsetFrames(spec.name, kind, groups, sites, spec.deadline, self)
+        self.log = _HeadsetFrames(spec.name, kind, groups, sites, spec.deadline, self,
+                                  ctx.spill)
         self._site_objs = [ctx.sites.get(name) for name in sites]
         self.loss = FrameLoss(ctx.engine.streams(f"workload/{spec.name}/loss"), spec.packet_size)
 
@@ -196,6 +191,7 @@ class VrLesson:
         """
         k = headset.frame
         headset.frame = k + 1
+        headset.pending.add(k)
         rec: list[Any] = [headset, k, math.nan, 0.0, -1.0, -1.0]
         if not self.rendered:
             self._send_frame(rec)
@@ -225,8 +221,12 @@ class VrLesson:
 
     def _arrived(self, rec: list[Any], t: float) -> None:
         headset: _Headset = rec[0]
-        self.log.done.extend((headset.index, rec[1], math.nan if rec[3] else
-                              t + self.after_arrival, rec[3], rec[4], rec[5]))
+        headset.pending.discard(rec[1])
+        log = self.log
+        log.done.extend((headset.index, rec[1], math.nan if rec[3] else
+                         t + self.after_arrival, rec[3], rec[4], rec[5]))
+        if len(log.done) >= log.spill_at:
+            log.spill_finished()
 
     # ------------------------------------------------------------------ results
 
@@ -245,47 +245,86 @@ class VrLesson:
 
 
 _COMPACT = 6
+SPILL_ROWS = 1 << 16
+"""Finished frames kept in memory before the ready ones are spilled (3 MB)."""
 """Numbers per finished frame: headset, frame, display time, lost, flows up and down."""
 
 
 class _HeadsetFrames(FrameLog):
-    """The frames of a VR workload, recorded compactly (see :meth:`VrLesson._frame`)."""
+    """The frames of a VR workload, recorded compactly (see :meth:`VrLesson._frame`).
+
+    With a spill folder, every SPILL_ROWS finished frames the records that are
+    certain to come before every other in the table go to disk, sorted: those
+    captured before the first frame still in flight (or still to be issued) of any
+    headset.  The rest wait for a later spill.  So the table read back is the one
+    the in-memory records give, row for row.
+    """
 
     def __init__(self, name: str, kind: str, groups: list[str], sites: list[str],
-                 deadline: float, lesson: VrLesson) -> None:
+                 deadline: float, lesson: VrLesson, folder: SpillFolder | None) -> None:
         super().__init__(name, kind, groups, sites, deadline)
         self.lesson = lesson
+        self.folder = folder
+        self.spill_at: float = math.inf if folder is None else SPILL_ROWS * _COMPACT
 
     def count(self) -> int:
         return sum(h.frame for h in self.lesson.headsets)
 
-    def rows(self) -> np.ndarray:
+    def _pending(self) -> tuple[np.ndarray, np.ndarray]:
+        """(headset, frame) of the frames issued but not finished, by headset and frame."""
+        headsets = self.lesson.headsets
+        ks = [sorted(h.pending) for h in headsets]
+        hid = np.repeat(np.arange(len(headsets)), [len(k) for k in ks]).astype(np.int64)
+        return hid, np.fromiter((k for h in ks for k in h), np.int64, len(hid))
+
+    def raw_columns(self) -> dict[str, np.ndarray]:
+        """Every frame in memory: the finished ones, then those issued but not finished
+        (in flight at the end: fate unknown)."""
+        done = np.frombuffer(self.done, dtype=float).reshape(-1, _COMPACT)
+        return self._compact_columns(done, *self._pending())
+
+    def _compact_columns(self, done: np.ndarray, pending_hid: np.ndarray,
+                         pending_k: np.ndarray) -> dict[str, np.ndarray]:
+        """The record columns of finished compact records and of pending frames, built
+        column by column, never as full-width rows."""
         lesson = self.lesson
         headsets = lesson.headsets
-        done = np.frombuffer(self.done, dtype=float).reshape(-1, _COMPACT)
-        issued = np.array([h.frame for h in headsets], dtype=np.int64)
-        # Frames issued but not finished are in flight at the end: fate unknown.
-        seen = np.zeros(int(issued.sum()), dtype=bool)
-        first = np.concatenate([[0], np.cumsum(issued)[:-1]])
-        hid = done[:, 0].astype(np.int64)
-        seen[first[hid] + done[:, 1].astype(np.int64)] = True
-        all_hid = np.repeat(np.arange(len(headsets)), issued)
-        all_k = np.arange(len(seen)) - first[all_hid]
-        pending = np.column_stack([all_hid[~seen], all_k[~seen],
-                                   np.full((int((~seen).sum()), 4), [np.nan, 0.0, -1.0, -1.0])])
-        compact = np.concatenate([done, pending.reshape(-1, _COMPACT)])
-        hid = compact[:, 0].astype(np.int64)
-        k = compact[:, 1].astype(np.int64)
+        n_pending = len(pending_hid)
+
+        def column(j: int, pending: np.ndarray | float) -> np.ndarray:
+            tail = np.full(n_pending, pending) if np.isscalar(pending) else pending
+            return np.concatenate([done[:, j], np.asarray(tail, dtype=float)])
+
+        hid = np.concatenate([done[:, 0].astype(np.int64), pending_hid])
+        k = column(1, pending_k).astype(np.int64)
         t0 = np.array([h.t0 for h in headsets], dtype=float)
-        rows = np.empty((len(compact), WIDTH))
-        for column, attr in ((RECEIVER, "client"), (USER, "user"), (SITE, "site")):
-            rows[:, column] = np.array([getattr(h, attr) for h in headsets], float)[hid]
-        rows[:, FRAME] = k
-        rows[:, KEY] = k % lesson.gop == 0
-        rows[:, BYTES] = np.asarray(lesson.sizes)[k % lesson.gop]
-        rows[:, T_CAPTURE] = t0[hid] + k * lesson.interval  # as the run computes it
-        rows[:, T_DISPLAY] = compact[:, 2]
-        rows[:, LOST] = compact[:, 3]
-        rows[:, UP_FLOW] = compact[:, 4]
-        rows[:, DOWN_FLOW] = compact[:, 5]
-        return rows
+        out = {name: np.array([getattr(h, attr) for h in headsets], float)[hid]
+               for name, attr in (("receiver", "client"), ("user", "user"), ("site", "site"))}
+        out["frame"] = k
+        out["key"] = k % lesson.gop == 0
+        out["bytes"] = np.asarray(lesson.sizes, dtype=float)[k % lesson.gop]
+        out["t_capture"] = t0[hid] + k * lesson.interval  # as the run computes it
+        out["t_display"] = column(2, np.nan)
+        out["lost"] = column(3, 0.0)
+        out["uplink_flow"] = column(4, -1.0)
+        out["downlink_flow"] = column(5, -1.0)
+        return out
+
+    def spill_finished(self) -> None:
+        """Move the finished frames captured before every unfinished one to disk."""
+        assert self.folder is not None
+        lesson = self.lesson
+        # Frames to come have k >= h.frame; capture times grow with k.
+        mark = min((h.t0 + (min(h.pending) if h.pending else h.frame) * lesson.interval
+                    for h in lesson.headsets), default=math.inf)
+        done = np.frombuffer(self.done, dtype=float).reshape(-1, _COMPACT)
+        t0 = np.array([h.t0 for h in lesson.headsets], dtype=float)
+        ready = t0[done[:, 0].astype(np.int64)] + done[:, 1].astype(np.int64) * lesson.interval \
+            < mark
+        if ready.any():
+            if self.spill is None:
+                self.spill = ColumnSpill(self.folder, f"frames-{self.name}", FRAME_SCHEMA)
+            empty = np.zeros(0, np.int64)
+            self.spill.write(sorted_columns(self._compact_columns(done[ready], empty, empty)))
+            self.done = array("d", done[~ready].tobytes())
+        self.spill_at = len(self.done) + SPILL_ROWS * _COMPACT
