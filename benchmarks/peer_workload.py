@@ -8,11 +8,18 @@ servers); 10% forwarded to the cloud (64 servers, mean 5 ms); 100 kB responses;
 
     python benchmarks/peer_workload.py            # N = 100 and 1000
     python benchmarks/peer_workload.py --users 1000 --repeat 3
+    python benchmarks/peer_workload.py --users 1000 --repeat 3 --baseline
 
-The analytic mean latency adds the unloaded transfer times (propagation + size /
-bottleneck) to the M/M/c mean response times (Erlang C) of the MEC site and the
-cloud.  It ignores the rare moments when two messages of one user overlap on
-its access link, which the simulation does model.
+With `--baseline` each run of ours is followed by a run of the idiomatic simpy
+model of the same workload (`benchmarks/peer_workload_simpy.py`), in the same
+process and conditions, and the ratio of wall times ours / baseline is printed:
+the best of each, and the median of the ratios of the pairs.
+
+The analytic mean latency (`peer_workload_simpy.analytic_mean_latency`) adds the
+unloaded transfer times (propagation + size / bottleneck) to the M/M/c mean
+response times (Erlang C) of the MEC site and the cloud.  It ignores the rare
+moments when two messages of one user overlap on its access link, which the
+simulation does model.
 """
 
 from __future__ import annotations
@@ -27,26 +34,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # when imported from elsewhere
+
+from peer_workload_simpy import analytic_mean_latency, run_baseline  # noqa: E402
 
 from sim.run import Run  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
-from sim.theory import mmc_response  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "bench" / "peer_workload.yaml"
 SITES = 10
-
-
-def analytic_mean_latency(users: int) -> float:
-    """Mean request latency of W(N) in seconds."""
-    mbps = 1e6 / 8
-    uplink = 0.005 + 10e3 / (100 * mbps)
-    local_down = 0.005 + 100e3 / (100 * mbps)
-    forward = 0.020 + 10e3 / (1000 * mbps)
-    cloud_down = 0.025 + 100e3 / (100 * mbps)
-    per_site = users / SITES
-    mec = mmc_response(0.9 * per_site, 1 / 0.010, 4)
-    cloud = mmc_response(0.1 * users, 1 / 0.005, 64)
-    return uplink + 0.9 * (mec + local_down) + 0.1 * (forward + cloud + cloud_down)
 
 
 def run_once(users: int) -> dict[str, float]:
@@ -69,6 +65,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeat", type=int, default=1, help="runs per N (best is shown)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="interleave runs of the idiomatic simpy model, print ours/baseline")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as specified
@@ -76,7 +74,11 @@ def main() -> int:
               f"{'mean ms':>8} {'analytic':>9} {'error':>7} {'p95 ms':>7}")
     print(header)
     for users in args.users:
-        runs = [run_once(users) for _ in range(args.repeat)]
+        runs, bases = [], []
+        for _ in range(args.repeat):  # interleaved: both see the same drift of the machine
+            runs.append(run_once(users))
+            if args.baseline:
+                bases.append(run_baseline(users))
         best = min(runs, key=lambda r: r["wall_s"])
         error = best["mean_ms"] / best["analytic_ms"] - 1
         print(f"{users:>6} {best['wall_s']:>8.2f} {best['simulate_s']:>7.2f} "
@@ -88,7 +90,24 @@ def main() -> int:
             walls = np.array([r["wall_s"] for r in runs])
             print(f"{'':>6} wall over {args.repeat} runs: min {walls.min():.2f}, "
                   f"median {np.median(walls):.2f}, max {walls.max():.2f}")
+        if bases:
+            print_baseline(runs, bases)
     return 0
+
+
+def print_baseline(runs: list[dict[str, float]], bases: list[dict[str, float]]) -> None:
+    """The simpy model's row and the wall-time ratios ours / baseline."""
+    base = min(bases, key=lambda r: r["wall_s"])
+    error = base["mean_ms"] / base["analytic_ms"] - 1
+    print(f"{'simpy':>6} {base['wall_s']:>8.2f} {'':>7} {'':>10} "
+          f"{base['requests'] / base['wall_s']:>11.0f} "
+          f"{base['mean_ms']:>8.3f} {base['analytic_ms']:>9.3f} {error:>+7.2%} "
+          f"{base['p95_ms']:>7.2f}")
+    ours = min(r["wall_s"] for r in runs)
+    pairs = [r["wall_s"] / b["wall_s"] for r, b in zip(runs, bases, strict=True)]
+    print(f"{'':>6} ours / simpy baseline: best {ours / base['wall_s']:.3f}, "
+          f"median of {len(pairs)} pairs {np.median(pairs):.3f} "
+          f"(pairs: {', '.join(f'{p:.3f}' for p in pairs)})")
 
 
 if __name__ == "__main__":
