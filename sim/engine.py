@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT, Event
+from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 __all__ = ["Engine", "Streams", "Wake", "call_later"]
 
@@ -108,7 +108,8 @@ def _run_until(env: simpy.Environment, until: float) -> None:
     The same events are processed in the same order: the stop marker is scheduled
     as simpy schedules it (URGENT, so before every event due at `until`), and the
     loop body is simpy's step, without the method call and the exception handling
-    of a StopSimulation raised by the marker's callback.  A loop in Python pays
+    of a StopSimulation raised by the marker's callback; the marker ends on the
+    queue as simpy leaves it, so the events counted (and a later run) agree.  A loop in Python pays
     that overhead once per event, which was a tenth of a request's cost.
     """
     at = float(until)
@@ -122,6 +123,9 @@ def _run_until(env: simpy.Environment, until: float) -> None:
     while True:
         env._now, _, _, event = heappop(queue)
         if event is stop:
+            # simpy puts its stop marker back on the queue (it counts as an event).
+            stop.callbacks = []
+            env.schedule(stop, EventPriority(-1))
             return
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         for callback in callbacks:
