@@ -107,18 +107,22 @@ class ComputeSite:
 
     def _finish(self, ev: Wake) -> None:
         now = self.env._now
+        fifo = self._fifo
         dt = now - self._t_last
         if dt > 0.0:
-            self.area_queue += dt * (len(self._heap) + len(self._fifo))
+            self.area_queue += dt * (len(self._heap) + len(fifo))
             self.area_busy += dt * self.busy
             self._t_last = now
         self.completions += 1
         done, data, start = ev.data
-        if self.priority and self._heap:
-            _, _, sampler, nxt_done, nxt_data, scale = heapq.heappop(self._heap)
-            Wake(self.env, sampler() * scale, self._finish, (nxt_done, nxt_data, now))
-        elif not self.priority and self._fifo:
-            sampler, nxt_done, nxt_data, scale = self._fifo.popleft()
+        if self.priority:
+            if self._heap:
+                _, _, sampler, nxt_done, nxt_data, scale = heapq.heappop(self._heap)
+                Wake(self.env, sampler() * scale, self._finish, (nxt_done, nxt_data, now))
+            else:
+                self.busy -= 1
+        elif fifo:
+            sampler, nxt_done, nxt_data, scale = fifo.popleft()
             Wake(self.env, sampler() * scale, self._finish, (nxt_done, nxt_data, now))
         else:
             self.busy -= 1

@@ -371,36 +371,32 @@ class FlowNetwork(SharedMode):
         shared = self.shared
         capacity = self.capacity
         rate = route.lone_rate
-        fits = True
-        for c in route.channels:
+        channels = route.channels
+        for c in channels:
             if shared[c]:  # a class holds this channel: the solver decides
-                fits = False
-                break
+                self._enter_shared([flow], now)
+                return fid
             flows = fixed[c]
             if flows:
                 if len(flows) == 1:  # self._drop_finished inlined for its common case
-                    for other in flows.values():  # noqa: B007 - fetch the only one
-                        break
+                    (other,) = flows.values()
                     if other.t_end <= now:
                         flows.clear()
                         if other.passive:
                             self._report(other)
                     elif other.rate + rate > capacity[c]:
-                        fits = False
-                        break
+                        self._enter_shared([flow], now)
+                        return fid
                 else:
                     self._drop_finished(flows, now)
-                    if flows and sum(f.rate for f in flows.values()) + rate > capacity[c]:
-                        fits = False
-                        break
-        if not fits:
-            self._enter_shared([flow], now)
-            return fid
+                    if flows and sum([f.rate for f in flows.values()]) + rate > capacity[c]:
+                        self._enter_shared([flow], now)
+                        return fid
         t_end = now + flow.left / rate
         flow.rate = rate
         flow.t_seg = now
         flow.t_end = t_end
-        for c in route.channels:
+        for c in channels:
             fixed[c][fid] = flow
         self._segments.extend((route.seg, now, t_end, rate))
         delay = t_end - now + extra
