@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +57,28 @@ def queue_scenario(arrival: float, mean_service: float, servers: int, *, seed: i
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def run_measured(command: list[str], timeout: float, **popen: Any
+                 ) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run a command to its end; return it and *its own* peak RSS in KiB.
+
+    ``getrusage(RUSAGE_CHILDREN)`` is the largest of every child this test process
+    ever reaped, so an earlier heavy test would count; ``wait4`` gives this child's.
+    Output goes through files, so the child is reaped here and not by ``communicate``.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, **popen)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if not killer.is_alive() and process.returncode == -9:
+            raise subprocess.TimeoutExpired(command, timeout)
+        out.seek(0)
+        err.seek(0)
+        return (subprocess.CompletedProcess(command, process.returncode, out.read(), err.read()),
+                int(usage.ru_maxrss))

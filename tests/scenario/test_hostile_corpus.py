@@ -8,13 +8,13 @@ maximum over them all: any case over the bound fails the check after it.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import run_measured
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -29,11 +29,10 @@ BOMB = ("[&a [1, 1, 1, 1, 1, 1, 1, 1, 1], "
 
 def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "run_sim.py", *args], cwd=ROOT, check=False,
-                          capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(tmp_path)})
+    done, peak = run_measured([sys.executable, "run_sim.py", *args], timeout=60, cwd=ROOT,
+                              stdin=subprocess.DEVNULL,
+                              env={**os.environ, "TMPDIR": str(tmp_path)})
     elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert done.returncode in (0, 2), done.stderr[-2000:]
     assert "Traceback" not in done.stdout + done.stderr
     assert "internal error" not in done.stderr
