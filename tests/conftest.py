@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,26 +58,36 @@ def root() -> Path:
     return ROOT
 
 
+_HWM_WRAPPER = """
+import atexit, os, runpy, sys
+
+def _hwm():
+    with open("/proc/self/status") as status:
+        kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["EDGESTREAM_TEST_HWM"], "w") as out:
+        out.write(kib)
+
+atexit.register(_hwm)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def run_measured(command: list[str], timeout: float, **popen: Any
                  ) -> tuple[subprocess.CompletedProcess[str], int]:
-    """Run a command to its end; return it and *its own* peak RSS in KiB.
+    """Run ``python script args...`` to its end; return it and its peak RSS in KiB.
 
-    ``getrusage(RUSAGE_CHILDREN)`` is the largest of every child this test process
-    ever reaped, so an earlier heavy test would count; ``wait4`` gives this child's.
-    Output goes through files, so the child is reaped here and not by ``communicate``.
+    The peak is the script's own: ``VmHWM`` of its process after it started, read
+    at exit.  ``getrusage`` would also count the forked copy of this (large) test
+    process before the exec, and ``RUSAGE_CHILDREN`` every child reaped before.
     """
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, **popen)
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if not killer.is_alive() and process.returncode == -9:
-            raise subprocess.TimeoutExpired(command, timeout)
-        out.seek(0)
-        err.seek(0)
-        return (subprocess.CompletedProcess(command, process.returncode, out.read(), err.read()),
-                int(usage.ru_maxrss))
+    if command[0] != sys.executable:
+        raise ValueError("run_measured runs Python scripts")
+    with tempfile.TemporaryDirectory() as tmp:
+        hwm = Path(tmp) / "hwm"
+        env = {**popen.pop("env", os.environ), "EDGESTREAM_TEST_HWM": str(hwm)}
+        done = subprocess.run([sys.executable, "-c", _HWM_WRAPPER, *command[1:]], env=env,
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              **popen)
+        assert hwm.exists(), f"the child left no peak RSS (killed?): {done.stderr[-500:]}"
+        return done, int(hwm.read_text())
