@@ -114,3 +114,14 @@ def test_frame_loss_with_one_retransmission_is_binomial(tmp_path: Path) -> None:
     assert abs(lost.mean() - expected) < half_width, (lost.mean(), expected, half_width)
     # without retransmission nearly a third of the frames would be lost
     assert lost.mean() < 0.2 * (1 - (1 - p) ** n)
+
+
+def test_frames_held_at_the_end_are_in_flight_not_lost(tmp_path: Path) -> None:
+    for session in ("10 ms", "1.01 s"):
+        data = scenario(session=session, jitter_buffer="aiortc", retransmission="nack")
+        frames, summary = run(tmp_path, data)
+        assert summary["effective_frame_rate"] <= 30.0 + 1e-9, session
+        # The last frame of a session never sees a next one: it is never released,
+        # and it is held, not lost.
+        last = frames["frame"] == frames["frame"].max()
+        assert np.all(np.isnan(frames["t_display"][last])) and not frames["lost"][last].any()
