@@ -21,6 +21,17 @@ delay seen is the queueing delay.  Above :data:`OVERUSE` the teacher's encoder c
 delay-based AIMD in the spirit of WebRTC's congestion control (Carlucci et al.,
 MMSys 2016), not a model of it; feedback reaches the sender at once.  The relay
 does not adapt per student (no simulcast): a slow student's frames come late.
+
+Receive side (``jitter_buffer: aiortc``, ``retransmission: nack``; the rules are in
+:mod:`streaming.receive`).  The relay's buffer releases frame k when it is complete
+and frame k+1's first packet has arrived; as the relay must act then, that arrival
+is worked out when frame k+1 leaves the teacher: the uplink's propagation delay, a
+jitter draw of the route's own (from the workload's ``jitter`` stream, not the one
+the flow drew), and one packet at the uplink's rate.  The relay forwards `relay_delay`
+after the release.  A student's buffer only records, so it uses each frame's actual
+arrival: the first packet came when the last byte arrived less the rest of the frame
+at the downlink's rate (exact for a flow alone on its route).  Frames are numbered
+per receiver in the order the relay forwards them.
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ from sim.engine import Wake
 from sim.network import Route
 from sim.scenario.problems import Problem
 from sim.scenario.stream_schema import LiveClassSpec
-from sim.topology import Topology
+from sim.topology import Path, Topology
 from sim.workload import WORKLOADS, RunContext, Table
 from streaming.frames import (
     WIDTH,
@@ -45,6 +56,7 @@ from streaming.frames import (
     exposure,
     frame_summary,
 )
+from streaming.receive import Nack, ReleaseOrder
 
 __all__ = ["DECREASE", "HOLD", "INCREASE", "OVERUSE", "UNDERUSE", "LiveClass"]
 
@@ -66,14 +78,22 @@ def relay_of(topology: Topology, spec: LiveClassSpec) -> str | None:
 
 
 class _Student:
-    __slots__ = ("client", "delivery", "down", "join", "user")
+    __slots__ = ("buffer", "client", "delivery", "down", "join", "nack", "rest", "up", "user")
 
-    def __init__(self, client: int, user: int, down: Route, join: float) -> None:
+    def __init__(self, client: int, user: int, down: Route, join: float, up: Path) -> None:
         self.client = client
         self.user = user
         self.down = down
+        self.up = up
+        """Its path to the relay, which carries its NACKs."""
         self.join = join
         self.delivery = down.path.delivery
+        self.nack: Nack | None = None
+        """Losses and repairs of its downlink (with a receive model)."""
+        self.buffer: ReleaseOrder[list[Any]] | None = None
+        """Its jitter buffer, from the first frame the relay forwards to it."""
+        self.rest = 0.0
+        """Seconds per byte after the first packet, on its downlink (with a buffer)."""
 
 
 @WORKLOADS.register("live_class")
@@ -123,7 +143,8 @@ class LiveClass:
                 raise RuntimeError(f"no route from {relay} to {group}")
             count = topo.groups[group].count
             joins = spec.start + spec.start_spread * rng.random(count)
-            self.students += [_Student(i, u, self.net.route(paths[1][u]), float(joins[u]))
+            self.students += [_Student(i, u, self.net.route(paths[1][u]), float(joins[u]),
+                                       paths[0][u])
                               for u in range(count)]
         self.log = FrameLog(spec.name, "live", list(spec.students), [relay], self.deadline)
         self.loss = FrameLoss(ctx.engine.streams(f"workload/{spec.name}/loss"), spec.packet_size)
@@ -137,6 +158,25 @@ class LiveClass:
         self.bytes_sent = 0.0
         self.uplink_flows = 0
         self.downlink_flows = 0
+        self.receive = spec.jitter_buffer != "none" or spec.retransmission != "none"
+        """Whether the receive side is modelled; without it the chain is as it was."""
+        self.buffered = spec.jitter_buffer != "none"
+        if self.receive:
+            self._receive_side(ctx, up)
+
+    def _receive_side(self, ctx: RunContext, up: Any) -> None:
+        spec = self.spec
+        retransmit = spec.retransmission == "nack"
+        rng = ctx.engine.streams(f"workload/{spec.name}/receive")
+        back = self.net.route(up[1][0])  # the relay's NACKs go back down to the teacher
+        self.up_nack = Nack(rng, spec.packet_size, self.up, back, retransmit)
+        self.relay_buffer: ReleaseOrder[list[Any]] = ReleaseOrder(0)
+        self.jitter = ctx.engine.streams(f"workload/{spec.name}/jitter")
+        self._forwarded = 0
+        for student in self.students:
+            student.nack = Nack(rng, spec.packet_size, student.down,
+                                self.net.route(student.up), retransmit)
+            student.rest = student.down.overhead / student.down.lone_rate
 
     # ---------------------------------------------------------------- the chain
 
@@ -162,11 +202,112 @@ class LiveClass:
         self._send_up(ev.data)
 
     def _send_up(self, frame: list[Any]) -> None:
-        frame[3] = self.env._now
-        frame[4] = self.net.send(self.up, frame[1], self._at_relay, frame)
+        now = self.env._now
+        frame[3] = now
+        frame[4] = self.net.send(self.up, frame[1],
+                                 self._at_relay_received if self.receive else self._at_relay,
+                                 frame)
         self._uplink[frame[4]] = frame
         self.uplink_flows += 1
         self.bytes_sent += frame[1]
+        if self.buffered:
+            # When its first packet reaches the relay (see the module): frame k-1 can go.
+            up = self.up
+            jitter = sum(mean * self.jitter.exponential() for mean in up.jitter)
+            first = now + up.delay + jitter + min(frame[1], self.spec.packet_size) \
+                * up.overhead / up.lone_rate
+            self._relay_release(self.relay_buffer.first_packet(frame[0], first))
+
+    # ------------------------------------------------ with the receive side modelled
+
+    def _at_relay_received(self, frame: list[Any]) -> None:
+        now = self.env._now
+        if self.spec.congestion == "aimd":
+            self._adapt(now, now - frame[3] - frame[1] / self.up.lone_rate)
+        extra = self.up_nack.outcome(frame[1])
+        if extra is not None and now + extra - frame[2] > self.spec.max_latency:
+            extra = None  # repaired too late for anyone to show it
+        if extra is None:
+            self._fan_out(frame, True)
+            if self.buffered:
+                self._relay_release(self.relay_buffer.complete(frame[0], None, frame))
+            return
+        if self.buffered:
+            self._relay_release(self.relay_buffer.complete(frame[0], now + extra, frame))
+        else:
+            self._relay_release([(frame, now + extra)])
+
+    def _relay_release(self, released: list[tuple[list[Any], float]]) -> None:
+        now = self.env._now
+        for frame, t in released:
+            Wake(self.env, max(0.0, t - now) + self.spec.relay_delay, self._forward_received,
+                 frame)
+
+    def _forward_received(self, ev: Wake) -> None:
+        frame = ev.data
+        del self._uplink[frame[4]]
+        k, size, t_capture, _, up_flow = frame
+        key = float(k % self.sizer.gop == 0)
+        seq = self._forwarded
+        self._forwarded = seq + 1
+        routes: list[Route] = []
+        recs: list[list[Any]] = []
+        for student in self.students:
+            if student.join > t_capture:
+                continue
+            if self.buffered and student.buffer is None:
+                student.buffer = ReleaseOrder(seq)
+            rid = self._next_id
+            self._next_id = rid + 1
+            rec: list[Any] = [student.client, student.user, 0, k, key, size, t_capture,
+                              math.nan, 0.0, up_flow, -1.0, rid, student, seq]
+            self.log.inflight[rid] = rec
+            routes.append(student.down)
+            recs.append(rec)
+        if routes:
+            flows = self.net.send_many(routes, size, self._arrived_received, recs, True)
+            for rec, fid in zip(recs, flows, strict=True):
+                rec[10] = fid
+            self.downlink_flows += len(flows)
+
+    def _arrived_received(self, rec: list[Any], t: float) -> None:
+        student: _Student = rec[WIDTH + 1]
+        assert student.nack is not None
+        size = rec[5]
+        extra = student.nack.outcome(size)
+        buffer = student.buffer
+        if buffer is None:
+            if extra is None:
+                rec[8] = 1.0
+                self._show(rec, math.nan)
+            else:
+                self._show(rec, t + extra)
+            return
+        seq = rec[WIDTH + 2]
+        first = t - max(0.0, size - self.spec.packet_size) * student.rest
+        released = buffer.first_packet(seq, first)
+        if extra is None:
+            rec[8] = 1.0
+            self._show(rec, math.nan)
+            released += buffer.complete(seq, None, rec)
+        else:
+            released += buffer.complete(seq, t + extra, rec)
+        for done, t_release in released:
+            self._show(done, t_release)
+
+    def _show(self, rec: list[Any], t: float) -> None:
+        """Record a frame released to the decoder at t (NaN: lost)."""
+        if not rec[8]:
+            shown = t + self.after_arrival
+            if shown - rec[6] > self.spec.max_latency:
+                rec[8] = 1.0
+            else:
+                rec[7] = shown
+        del self.log.inflight[rec[WIDTH]]
+        del rec[WIDTH:]
+        self.log.done.extend(rec)
+
+    # ------------------------------------------------------- without (as it was)
 
     def _at_relay(self, frame: list[Any]) -> None:
         now = self.env._now

@@ -132,7 +132,8 @@ class FrameStreamSpec(Spec):
         None, description="Length of each session; default: until the end of the run.")
     packet_size: PositiveSize = Field(
         1200.0, description="Payload per packet; a frame is lost when one of its packets is "
-        "lost on a lossy link (no retransmission).")
+        "lost on a lossy link (no retransmission, unless a live class has `retransmission: "
+        "nack`).")
 
 
 class VrLessonSpec(FrameStreamSpec):
@@ -166,7 +167,7 @@ class VrLessonSpec(FrameStreamSpec):
         "later frame is a deadline miss.")
 
 
-class LiveClassSpec(FrameStreamSpec):
+class LiveClassSpec(FrameStreamSpec, QuietSpec):
     """A teacher's real-time stream relayed to students, like a WebRTC SFU.
 
     The teacher (member 0 of `teacher`) captures a frame every frame interval,
@@ -175,9 +176,13 @@ class LiveClassSpec(FrameStreamSpec):
     Glass-to-glass latency runs from capture to display.  A frame is lost when a
     packet of it is lost on its way (no retransmission) or when it comes later
     than `max_latency`.  With ``congestion: aimd`` the teacher's encoder backs off
-    when the uplink's queueing delay grows (see docs/streaming.md).
+    when the uplink's queueing delay grows (see docs/streaming.md).  With
+    ``jitter_buffer: aiortc`` the relay and every student hold each frame as
+    aiortc's jitter buffer does, and with ``retransmission: nack`` a frame with lost
+    packets comes one round trip later instead of being lost (streaming/receive.py).
     """
 
+    quiet: ClassVar[tuple[str, ...]] = ("jitter_buffer", "retransmission")
     kind: Literal["live_class"]
     name: Name = Field(description="Workload name; the label in results.")
     teacher: Name = Field(description="User group of the teacher (its first member sends).")
@@ -196,6 +201,16 @@ class LiveClassSpec(FrameStreamSpec):
     min_bitrate: PositiveRate = Field(3e5, description="Lowest bitrate aimd goes down to.")
     deadline: PositiveDuration | None = Field(
         None, description="Latency budget counted as a miss; default `max_latency`.")
+    jitter_buffer: Literal["none", "aiortc"] = Field(
+        "none", description="none (a frame is decoded when its last byte arrives) or "
+        "aiortc (at the relay and at each student a frame is released when it is complete "
+        "and the next frame's first packet has arrived, in order: about one frame interval "
+        "per buffer, as on the live path).")
+    retransmission: Literal["none", "nack"] = Field(
+        "none", description="none (a frame with a lost packet is lost) or nack (the "
+        "receiver asks once for the lost packets: the frame is complete one round trip of "
+        "the leg later, plus the resent packets' transfer, and lost only if the NACK or a "
+        "resent packet is lost too or it comes later than `max_latency`).")
 
     @model_validator(mode="after")
     def _bitrates(self) -> LiveClassSpec:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT
 from test_live_relay import two_class_scenario
@@ -43,11 +44,25 @@ def test_calibrate_compares_the_same_receivers_and_writes_its_report(
                  "--no-plots", "--size", "192x144"])
     out = capsys.readouterr().out
     assert code in (0, 1)
-    assert "simulated + receive hold" in out and "p50 gap" in out
+    assert "p50 gap (simulated vs live)" in out and "simulated + receive hold" not in out
     folder = next(tmp_path.glob("two_students/calibrate-live-*"))
     report = json.loads((folder / "calibration.json").read_text())
     assert report["settings"]["receivers"] == ["near[0]", "far[0]"]
     assert report["receive_hold_s"] == pytest.approx(2 / 30)
+    assert report["receive_modelled"] is False  # the scenario has no jitter buffer
+    assert "no jitter buffer" in out
     assert report["frames"]["live"] >= 0.9 * 2 * 4 * 30
     assert report["passed"] == (code == 0)
     assert (folder / "frame_latency_cdf.png").stat().st_size > 10_000
+
+
+def test_the_gap_compares_capture_to_display_with_nothing_added() -> None:
+    from streaming.webrtc.calibration import Calibration
+
+    sim, live = np.array([0.080, 0.090, 0.100]), np.array([0.095, 0.100, 0.105])
+    result = Calibration("s", "w", 2 / 30, sim, live, {"simulated": 0.0, "live": 0.0},
+                         True, {"a[0]": (sim, live)})
+    assert result.gap == pytest.approx(0.090 / 0.100 - 1)  # the 67 ms hold is not added
+    rows = dict((q, (s, v)) for q, s, v in result.rows())
+    assert rows["a[0] p50"] == ("90.0 ms", "100.0 ms")
+    assert result.as_dict()["receivers"]["a[0]"]["live"]["p50"] == pytest.approx(0.100)
