@@ -91,3 +91,12 @@ def run_measured(command: list[str], timeout: float, **popen: Any
                               **popen)
         assert hwm.exists(), f"the child left no peak RSS (killed?): {done.stderr[-500:]}"
         return done, int(hwm.read_text())
+
+
+def sabre_dir() -> Path:
+    """shared/traces/sabre beside the checkout (CI), or the workplace copy; skip if absent."""
+    for candidate in (ROOT.parent / "shared" / "traces" / "sabre",
+                      Path("/work/shared/traces/sabre")):
+        if candidate.is_dir():
+            return candidate
+    pytest.skip("shared sabre traces not present")

@@ -5,9 +5,9 @@ BBA's buffer fractions, on worked examples from their published rules, and on th
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
+from conftest import sabre_dir
 
 from streaming.abr import ABR, AbrState, Bba, BolaE, Dynamic, ThroughputRule, make_abr
 from streaming.estimators import Estimator
@@ -229,14 +229,6 @@ def test_dynamic_starts_on_throughput() -> None:
 
 # ---- the acceptance: sabre 4G logs, bbb manifest -------------------------------------------
 
-
-def sabre_dir() -> Path:
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "traces" / "sabre",
-                      Path("/work/shared/traces/sabre")):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("shared sabre traces not present")
 
 
 FOUR_G = ("report_foot_0002.json", "report_tram_0002.json")

@@ -6,18 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import sabre_dir
 
 from streaming.ladder import DEFAULT_LADDER, Ladder, default_ladder, load_sabre_manifest
-
-
-def sabre_dir() -> Path:
-    """shared/traces/sabre beside the checkout (CI), or the workplace copy; skip if absent."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "traces" / "sabre",
-                      Path("/work/shared/traces/sabre")):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("shared sabre traces not present")
 
 
 def test_nominal_size_is_bitrate_times_duration_over_8() -> None:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from conftest import sabre_dir
 
 from streaming.abr import FixedLevel, make_abr
 from streaming.ladder import Ladder, load_sabre_manifest
@@ -21,14 +22,6 @@ from streaming.player import (
 
 ONE_RUNG = Ladder(bitrates=(2e6,), segment_duration=2.0)  # 4e6 bits per segment
 
-
-def sabre_dir() -> Path:
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "traces" / "sabre",
-                      Path("/work/shared/traces/sabre")):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("shared sabre traces not present")
 
 
 # ---- the step-down trace, by hand ----------------------------------------------------------

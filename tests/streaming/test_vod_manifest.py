@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import sabre_dir
 
 from sim.cli import main
 from sim.run import Run
@@ -141,14 +142,6 @@ def test_dash_rules_start_on_the_throughput_level(tmp_path: Path, abr: str) -> N
     assert levels[1] == expected == 3
     assert out["summary"]["completed"] == 1
 
-
-def sabre_dir() -> Path:
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "traces" / "sabre",
-                      Path("/work/shared/traces/sabre")):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("shared sabre traces not present")
 
 
 def test_the_bbb_manifest_in_a_scenario(tmp_path: Path) -> None:
