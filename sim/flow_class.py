@@ -38,7 +38,7 @@ ClassKey = tuple[tuple[int, ...], float]
 class FlowClass:
     """Shared-mode flows with one constraint set and cap, hence one max-min rate."""
 
-    __slots__ = ("cap", "channels", "due", "edge_v", "heap", "key", "members", "rate", "seq",
+    __slots__ = ("cap", "channels", "edge_v", "heap", "key", "members", "rate", "seq",
                  "t", "t_emit", "v")
 
     def __init__(self, key: ClassKey, now: float) -> None:
@@ -59,7 +59,6 @@ class FlowClass:
         """Clock at each bin edge (by index) that fell inside the class's life."""
         self.seq = 0
         """Id of the class's valid entry in the network's completion heap."""
-        self.due = math.inf
 
     def advance(self, now: float, edges: list[float]) -> None:
         """Move the clock to `now` at the current rate, noting bin edges crossed."""

@@ -67,7 +67,7 @@ import simpy
 from sim.engine import Wake
 from sim.flow_class import ClassKey, FlowClass
 from sim.scenario.schema import TcpSpec
-from sim.shared_mode import FIXED, SharedMode
+from sim.shared_mode import SharedMode
 from sim.topology import Path, Topology
 
 __all__ = ["Flow", "FlowNetwork", "Route"]
@@ -115,7 +115,7 @@ class Route:
 class Flow:
     """One message in transit.  `left` is bytes still to send as of time `t_seg`."""
 
-    __slots__ = ("cls", "data", "extra", "fn", "id", "left", "mode", "passive", "payload",
+    __slots__ = ("cls", "data", "extra", "fn", "id", "left", "passive", "payload",
                  "rate", "route", "t_arrive", "t_end", "t_join", "t_seg", "v_join", "vfin", "wake")
 
     def __init__(self, fid: int, route: Route, payload: float, extra: float,
@@ -132,7 +132,6 @@ class Flow:
         self.t_end = math.inf
         self.t_arrive = math.inf
         """When a fixed flow's last byte arrives (what its delivery event would say)."""
-        self.mode = FIXED
         self.passive = passive
         self.wake: Wake | None = None
         self.cls: FlowClass | None = None

@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SharedMode"]
 
-FIXED = 0
-"""Sending at its route's lone rate with a known end; delivery already scheduled."""
-SHARED = 1
-"""In a flow class: its rate is the class's, its end the class's virtual clock's."""
 _GONE = -2
 """The `seq` of a class that has been forgotten."""
 _DONE = 1e-12
@@ -79,7 +75,6 @@ class SharedMode:
         woke: list[int] = []
         while pending:
             f = pending.pop()
-            f.mode = SHARED
             joined.append(f)
             for c in f.route.channels:
                 here = fixed[c]
@@ -94,7 +89,6 @@ class SharedMode:
                         segments.extend((g.route.seg, now, g.t_end, -g.rate))
                         g.left -= g.rate * (now - g.t_seg)
                         g.wake = None  # its delivery event is now stale
-                        g.mode = SHARED
                         for d in g.route.channels:
                             fixed[d].pop(g.id, None)
                         pending.append(g)
@@ -228,7 +222,6 @@ class SharedMode:
     def _schedule(self, cls: FlowClass) -> None:
         """(Re)place the class's next completion in the completion heap."""
         due = cls.next_due()
-        cls.due = due
         if due == math.inf:
             cls.seq = -1
             return
