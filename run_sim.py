@@ -5,7 +5,7 @@ The same entry point is installed as the ``edgestream`` console script.
 
 import sys
 
-from sim.cli import main
+from sim.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

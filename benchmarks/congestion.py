@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.engine import Wake  # noqa: E402
-from sim.run import Run  # noqa: E402
+from sim.run.builder import Run  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
 
 CAMPUS = ROOT / "scenarios" / "bench" / "campus_congested.yaml"

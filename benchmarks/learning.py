@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.run import Run  # noqa: E402
+from sim.run.builder import Run  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "recommendation_edge_vs_cloud.yaml"

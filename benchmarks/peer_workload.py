@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # when imported from e
 
 from peer_workload_simpy import analytic_mean_latency, run_baseline  # noqa: E402
 
-from sim.run import Run  # noqa: E402
+from sim.run.builder import Run  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "bench" / "peer_workload.yaml"

@@ -5,7 +5,7 @@ UMa at 3.5 GHz, 100 MHz), N UEs moving by random waypoint over the layout's area
 full-buffer traffic in both directions, a radio update every second (mobility,
 TR 38.901 channel with correlated shadowing, A3 handover, SINR with load-weighted
 interference, CQI, proportional fair shares), one simulated hour.  The run goes
-through the normal run builder (``sim.run.Run``), so what is timed is what a user
+through the normal run builder (``sim.run.builder.Run``), so what is timed is what a user
 runs.  Prints the wall time per N and the growth from the smallest to the largest.
 
     python benchmarks/radio_scale.py                     # N = 500 and 5000, one hour
@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from sim.radio.layout import hex_sites, sectorise
-from sim.run import Run
+from sim.run.builder import Run
 from sim.scenario.schema import Scenario
 
 CELLS = 50

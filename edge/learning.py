@@ -43,16 +43,16 @@ from edge.placement import (
     placed_routes,
     placement_problems,
 )
-from edge.placement import storage_site as video_site
 from edge.recommender import ItemCosineRecommender, synthetic_interactions
-from edge.requests import serving_site
 from sim.engine import Wake
-from sim.network import Route
+from sim.net.network import Route
+from sim.net.topology import Topology
+from sim.run.workload import WORKLOADS, RunContext, Table, clients_reach
 from sim.scenario.edge_schema import CourseLearningSpec
 from sim.scenario.problems import Problem
+from sim.sites import serving_site
+from sim.sites import storage_site as video_site
 from sim.stats import latency_summary
-from sim.topology import Topology
-from sim.workload import WORKLOADS, RunContext, Table, clients_reach
 
 __all__ = ["CourseLearning"]
 

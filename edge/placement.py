@@ -31,18 +31,17 @@ from typing import Protocol
 
 from scipy.special import gammaincinv
 
-from edge.compute import ComputeSite
-from sim.network import Route
-from sim.registry import Registry
+from sim.compute import ComputeSite
+from sim.net.network import Route
+from sim.net.topology import Topology
+from sim.run.registry import Registry
+from sim.run.workload import RunContext
 from sim.scenario.edge_schema import PlacementSpec
 from sim.scenario.problems import Problem
-from sim.topology import Topology
-from sim.workload import RunContext
 
 __all__ = ["PLACEMENTS", "Candidate", "PlacedRoutes", "PlacementPolicy", "candidate_sites",
            "expected_latency", "latency_quantile", "make_placement", "placed_routes",
-           "placement_problems",
-           "storage_site"]
+           "placement_problems"]
 
 
 @dataclass
@@ -144,17 +143,6 @@ def make_placement(spec: PlacementSpec) -> PlacementPolicy:
     return PLACEMENTS.get(spec.policy)(spec)
 
 
-def storage_site(topology: Topology, target: str, attach: str) -> str | None:
-    """The node serving `target` ("nearest_mec", "cloud" or a name) from storage for
-    users at `attach`: any mec or cloud node, with or without compute (videos,
-    relays, caches)."""
-    if target == "cloud":
-        return next((n for n in sorted(topology.sites)
-                     if topology.sites[n].kind == "cloud"), None)
-    if target == "nearest_mec":
-        mecs = [n for n, s in topology.sites.items() if s.kind == "mec"]
-        return topology.nearest(attach, mecs)
-    return target
 
 
 def candidate_sites(topology: Topology, sites: list[str] | None, attach: str,

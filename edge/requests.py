@@ -5,7 +5,7 @@ One request is a chain of callbacks, with no simpy process behind it:
     arrival -> uplink transfer -> [forward to the cloud] -> queue and service
             -> response transfer -> record
 
-The response is sent passively (see :mod:`sim.network`): its arrival only needs
+The response is sent passively (see :mod:`sim.net.network`): its arrival only needs
 recording, which saves an event per request.
 
 A serving MEC site forwards a fraction of the requests to `forward_to` on arrival,
@@ -35,12 +35,13 @@ from edge.placement import (
 )
 from sim.arrivals import ArrivalStream, make_arrivals
 from sim.engine import Wake
-from sim.network import Route
+from sim.net.network import Route
+from sim.net.topology import Topology
+from sim.run.workload import WORKLOADS, RunContext, Table
 from sim.scenario.problems import Problem
 from sim.scenario.schema import RequestResponseSpec
+from sim.sites import serving_site
 from sim.stats import latency_summary
-from sim.topology import Topology
-from sim.workload import WORKLOADS, RunContext, Table
 
 __all__ = ["RequestResponse"]
 
@@ -281,17 +282,6 @@ class RequestResponse:
         return {"requests": {self.spec.name: section}}
 
 
-def serving_site(topology: Topology, target: str, attach: str | None, kind: str) -> str | None:
-    """The node that serves `target` ("nearest_mec", "cloud" or a name) for users at
-    `attach`, or None when no MEC site that runs job `kind` is reachable."""
-    sites = {n: s for n, s in topology.sites.items() if s.compute is not None}
-    if target == "cloud":
-        return next((n for n in sorted(sites) if sites[n].kind == "cloud"), None)
-    if target == "nearest_mec":
-        candidates = [n for n, s in sites.items() if s.kind == "mec"
-                      and s.compute is not None and kind in s.compute.service]
-        return None if attach is None else topology.nearest(attach, candidates)
-    return target
 
 
 def route_problems(spec: RequestResponseSpec, index: int, topology: Topology) -> list[Problem]:

@@ -10,7 +10,7 @@ Frame sizes follow the encoder's group of pictures: frame k is a key frame when
 carries ``gop * bitrate / frame_rate / 8`` bytes, so the mean rate is the bitrate.
 
 Losses: a frame of n packets crosses a route that delivers each packet with
-probability q (:attr:`sim.topology.Path.delivery`); real-time video does not wait
+probability q (:attr:`sim.net.topology.Path.delivery`); real-time video does not wait
 for retransmissions, so the frame arrives whole with probability q**n.
 """
 
@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.records import ColumnSpill, LazyTable
+from sim.run.records import ColumnSpill, LazyTable
+from sim.run.workload import Table
 from sim.stats import latency_summary
-from sim.workload import Table
 
 __all__ = ["FRAME_COLUMNS", "FRAME_SCHEMA", "FrameLog", "FrameLoss", "FrameSizer",
            "arrival_probability", "exposure", "frame_summary", "sorted_columns"]
@@ -112,7 +112,7 @@ class FrameLoss:
 class FrameLog:
     """Frame records of one workload, as flat floats until the table is built.
 
-    A subclass may move finished records to a :class:`~sim.records.ColumnSpill`
+    A subclass may move finished records to a :class:`~sim.run.records.ColumnSpill`
     while the run proceeds (`spill`, already sorted as the table is, and before
     every record left in memory); the columns and the table are then read from it.
     """

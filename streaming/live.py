@@ -41,13 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from edge.placement import storage_site as video_site
 from sim.engine import Wake
-from sim.network import Route
+from sim.net.network import Route
+from sim.net.topology import Path, Topology
+from sim.run.workload import WORKLOADS, RunContext, Table
 from sim.scenario.problems import Problem
 from sim.scenario.stream_schema import LiveClassSpec
-from sim.topology import Path, Topology
-from sim.workload import WORKLOADS, RunContext, Table
+from sim.sites import storage_site as video_site
 from streaming.frames import (
     WIDTH,
     FrameLog,

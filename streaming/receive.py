@@ -23,7 +23,7 @@ a new gap.  A frame with m of its n packets lost is complete one round trip of
 the leg after its last packet, plus the m resent packets' transfer; it is lost
 when the NACK (on the reverse direction) or one of the resent packets is lost
 too.  Per-packet loss is the route's: each packet arrives with probability q
-(:attr:`sim.topology.Path.delivery`), so with q_b the reverse route's, a frame of
+(:attr:`sim.net.topology.Path.delivery`), so with q_b the reverse route's, a frame of
 n packets is lost with probability ``1 - q**n - q_b * ((1 - p**2)**n - q**n)``
 (``1 - (1 - p**2)**n`` when the reverse route is lossless), p = 1 - q.
 """
@@ -35,7 +35,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from sim.network import Route
+from sim.net.network import Route
 
 __all__ = ["Nack", "ReleaseOrder", "frame_loss_with_nack", "packets"]
 

@@ -27,14 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from edge.placement import storage_site as video_site
 from sim.engine import Wake
-from sim.network import Route
+from sim.net.network import Route
+from sim.net.topology import Topology
+from sim.run.workload import WORKLOADS, RunContext, Table, clients_reach
 from sim.scenario.problems import Problem
 from sim.scenario.stream_schema import CourseVideoSpec
+from sim.sites import storage_site as video_site
 from sim.stats import latency_summary
-from sim.topology import Topology
-from sim.workload import WORKLOADS, RunContext, Table, clients_reach
 from streaming.abr import AbrPolicy, make_abr
 from streaming.ladder import Ladder, default_ladder, load_manifest
 from streaming.player import PlaybackStats, Session

@@ -50,15 +50,15 @@ from typing import Any
 
 import numpy as np
 
-from edge.placement import storage_site as video_site
-from edge.requests import serving_site
 from sim.engine import Wake
-from sim.network import Route
-from sim.records import ColumnSpill, SpillFolder
+from sim.net.network import Route
+from sim.net.topology import Topology
+from sim.run.records import ColumnSpill, SpillFolder
+from sim.run.workload import WORKLOADS, RunContext, Table, clients_reach
 from sim.scenario.problems import Problem
 from sim.scenario.stream_schema import VrLessonSpec
-from sim.topology import Topology
-from sim.workload import WORKLOADS, RunContext, Table, clients_reach
+from sim.sites import serving_site
+from sim.sites import storage_site as video_site
 from streaming.frames import (
     FRAME_SCHEMA,
     FrameLog,

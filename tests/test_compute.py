@@ -9,7 +9,7 @@ import pytest
 from conftest import queue_scenario
 
 from sim.distributions import make_sampler
-from sim.run import Run
+from sim.run.builder import Run
 from sim.scenario.schema import ComputeSpec, Scenario
 from sim.stats import t_interval
 

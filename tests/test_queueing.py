@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import queue_scenario
 
-from sim.run import Run
+from sim.run.builder import Run
 from sim.scenario.schema import Scenario
 from sim.stats import t_interval
 from sim.theory import mmc_response, mmc_wait

@@ -5,7 +5,7 @@ The commands run verbatim through bash, in a scratch directory holding a copy of
 this interpreter (and the pytest plugin loaded by module when the package is not
 installed).  A command ending in ``# exits N`` must exit with N, every other
 with 0.  The sweep commands (those that mention sweeps) need ``run_sim.py
-sweep``; they have a test of their own, skipped only while sim/cli_sweep.py is
+sweep``; they have a test of their own, skipped only while sim/cli/sweep.py is
 missing.
 """
 
@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.plots_sweep import band_data, read_sweep
+from sim.plots.sweep import band_data, read_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "workflow.md"
-SWEEP_MODULE = ROOT / "sim" / "cli_sweep.py"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _EXITS = re.compile(r"#\s*exits\s+(\d+)\s*$")
 
@@ -67,7 +66,8 @@ def commands(language: str | None = None) -> list[Command]:
 
 
 def _plugin_installed() -> bool:
-    return any(ep.value == "sim.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
+    plugins = metadata.entry_points(group="pytest11")
+    return any(ep.value == "sim.qos.pytest_plugin" for ep in plugins)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def workdir(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     env.pop("PYTEST_ADDOPTS", None)
     env["COLUMNS"] = "120"
     if not _plugin_installed():
-        env["PYTEST_PLUGINS"] = "sim.pytest_plugin"
+        env["PYTEST_PLUGINS"] = "sim.qos.pytest_plugin"
     return tmp_path, env
 
 
@@ -135,9 +135,6 @@ def test_researcher_walkthrough(workdir: tuple[Path, dict[str, str]]) -> None:
 
 
 @pytest.mark.slow  # about 30 s: the example sweep runs 12 runs of 60 simulated seconds
-@pytest.mark.skipif(not SWEEP_MODULE.exists(),
-                    reason="sim/cli_sweep.py is missing: `run_sim.py sweep` not built yet, so "
-                           "the doc's sweep, sweep-plot and sweep-table commands cannot run")
 def test_researcher_sweep_commands(workdir: tuple[Path, dict[str, str]]) -> None:
     sweep = [c for c in in_section("A researcher") if c.needs_sweep]
     assert [c for c in sweep if "run_sim.py sweep" in c.text], "the sweep must run first"

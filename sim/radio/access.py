@@ -25,11 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.engine import Wake
-from sim.network import FlowNetwork
+from sim.net.network import FlowNetwork
+from sim.net.topology import Topology
 from sim.radio.handover import HandoverRecords
 from sim.radio.ran import RadioAccessNetwork
 from sim.radio.scheduler import SCHEDULERS, ProportionalFair, Scheduler
-from sim.topology import Topology
 
 __all__ = ["RadioAccess"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.radio.air_latency import AirLatency
-from sim.scenario.radio_schema import RadioSpec
+from sim.radio.schema import RadioSpec
 
 __all__ = ["mean_air_delays"]
 

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sim.radio.mobility import Static
 from sim.radio.ran import RadioAccessNetwork, UeArrays, _los_distance, cells_of
-from sim.scenario.radio_schema import RadioSpec, UeRadioSpec
+from sim.radio.schema import RadioSpec, UeRadioSpec
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario

@@ -29,9 +29,8 @@ from sim.radio.mobility import Mobility, make_mobility
 from sim.radio.nr_tables import cqi_table, overhead, prb_count
 from sim.radio.pathloss import PATHLOSS, PathLossModel, ShadowFading
 from sim.radio.placement import Area, explicit, hotspots, uniform_disc, uniform_rect
-from sim.radio.sinr import noise_dbm
-from sim.scenario.radio_references import cell_names, frequency_range
-from sim.scenario.radio_schema import (
+from sim.radio.references import cell_names, frequency_range
+from sim.radio.schema import (
     AreaPlacement,
     CellDefaults,
     DiscPlacement,
@@ -40,6 +39,7 @@ from sim.scenario.radio_schema import (
     RadioSpec,
     UeRadioSpec,
 )
+from sim.radio.sinr import noise_dbm
 
 __all__ = ["CellArrays", "RadioAccessNetwork", "UeArrays", "cells_of"]
 

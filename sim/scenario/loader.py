@@ -158,7 +158,7 @@ def load_scenario(
     if not problems:
         problems = _trace_file_problems(scenario, str(Path(document.path).resolve().parent))
     if not problems and scenario.radio is not None:
-        from sim.scenario.radio_references import trace_problems
+        from sim.radio.references import trace_problems
 
         problems = trace_problems(scenario, str(Path(document.path).resolve().parent))
     if problems:
@@ -172,7 +172,7 @@ def _trace_file_problems(scenario: Scenario, base_dir: str) -> list[Problem]:
     for i, link in enumerate(scenario.links):
         if link.trace is None:
             continue
-        from sim.linktrace import read_trace  # only scenarios with traces need it
+        from sim.net.linktrace import read_trace  # only scenarios with traces need it
 
         loc = ("links", i, "trace", "file")
         path = Path(base_dir) / link.trace.file

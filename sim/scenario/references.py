@@ -3,7 +3,7 @@
 The schema checks each object alone; these checks look across objects (a link end
 must be a node, a workload's site must have compute and a service time for its
 job kind, ...).  Problems are keyed by YAML path and located by the loader.
-Reachability and routing are checked by :mod:`sim.topology`.
+Reachability and routing are checked by :mod:`sim.net.topology`.
 """
 
 from __future__ import annotations
@@ -337,6 +337,6 @@ def check_references(scenario: Scenario) -> list[Problem]:
     checker.check_links()
     checker.check_routes()
     checker.check_workloads()
-    from sim.scenario.radio_references import check_radio  # it imports this module's peers
+    from sim.radio.references import check_radio  # it imports this module's peers
 
     return [*checker.problems, *check_radio(scenario)]

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.radio.schema import RadioSpec, UeRadioSpec
 from sim.scenario.edge_schema import CourseLearningSpec, PlacementSpec
 from sim.scenario.limits import MAX_LOGNORMAL_CV, MAX_SEED
 from sim.scenario.quantities import (
@@ -32,7 +33,6 @@ from sim.scenario.quantities import (
     Probability,
     Size,
 )
-from sim.scenario.radio_schema import RadioSpec, UeRadioSpec
 from sim.scenario.spec_base import Name, QuietSpec, Spec
 from sim.scenario.stream_schema import (
     CourseVideoSpec,

@@ -34,7 +34,7 @@ class QuietSpec(Spec):
     """A Spec whose `quiet` keys are left out of its dump while they hold their default.
 
     For keys added after run ids were in use: the run id hashes the dumped scenario
-    (:func:`sim.run.run_id_of`), so a scenario that does not use such a key keeps its
+    (:func:`sim.run.builder.run_id_of`), so a scenario that does not use such a key keeps its
     run id, its results folder and a byte-identical summary.
     """
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.plots import DPI, cdf_points, new_figure
-from sim.run import RunOutput
+from sim.plots.figure import DPI, cdf_points, new_figure
+from sim.run.builder import RunOutput
 from streaming.webrtc.plan import LivePlan
 
 __all__ = ["TOLERANCE", "Calibration", "calibrate", "frame_latencies"]

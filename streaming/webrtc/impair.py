@@ -19,7 +19,7 @@ Jitter is drawn per *burst*, not per packet: packets that arrive less than
 :data:`BURST_GAP` after the one before (the packets of one video frame, which
 the sender writes back to back) share the draws of the burst's first packet.
 That is what the flow network does, one draw per message and jittery channel
-(:mod:`sim.network`); drawn per packet, a frame would wait for the largest of
+(:mod:`sim.net.network`); drawn per packet, a frame would wait for the largest of
 its packets' draws.  Each direction draws from its own random stream, spawned
 from the run's seed.
 """

@@ -6,7 +6,7 @@ parameters are those of the whole simulated route, per direction:
 
 * delay: the sum of the route's propagation delays;
 * jitter: the route's jittery channels, each an exponential extra delay of its
-  mean, as in the flow network (:mod:`sim.network`);
+  mean, as in the flow network (:mod:`sim.net.network`);
 * loss: ``1 - delivery``, the chance that a packet is lost somewhere on the route;
 * rate: the route's narrowest channel, served first in, first out.
 
@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.net.topology import Path, Topology
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario, UserGroup
 from sim.scenario.stream_schema import LiveClassSpec
-from sim.topology import Path, Topology
 from streaming.live import relay_of
 
 __all__ = ["Direction", "Leg", "LivePlan", "live_plan"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.run import SUMMARY_SCHEMA, RunOutput, run_id_of
+from sim.run.builder import SUMMARY_SCHEMA, RunOutput, run_id_of
 from sim.stats import latency_summary
 from streaming.frames import WIDTH, FrameLog, exposure, frame_summary
 from streaming.webrtc.supervisor import LiveResult
@@ -105,7 +105,7 @@ def _live_section(result: LiveResult, seconds: float) -> dict[str, Any]:
 
 
 def live_output(result: LiveResult) -> RunOutput:
-    """The live run as a run output, ready for :func:`sim.results.write_run`."""
+    """The live run as a run output, ready for :func:`sim.run.results.write_run`."""
     plan = result.plan
     spec = plan.spec
     seconds = (result.end_us - result.start_us) / 1e6

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import yaml
 
-from edge.compute import ComputeSite
 from edge.placement import Candidate, expected_latency
-from sim.run import Run
+from sim.compute import ComputeSite
+from sim.run.builder import Run
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.schema import ComputeSpec
 

@@ -14,11 +14,11 @@ import yaml
 from conftest import queue_scenario
 from rich.console import Console
 
-from edge.compute import ComputeSite, MemoryLimitedSite, compute_site
-from sim.cli import main
+from sim.cli.main import main
+from sim.compute import ComputeSite, MemoryLimitedSite, compute_site
 from sim.engine import Streams
-from sim.qos import summary_table
-from sim.run import Run
+from sim.qos.targets import summary_table
+from sim.run.builder import Run
 from sim.scenario.schema import MecNode, Scenario
 from sim.stats import t_interval
 from sim.theory import mmc_response
@@ -198,7 +198,7 @@ def test_summary_table_shows_memory_and_storage_only_when_modelled() -> None:
 
 
 def test_resource_keys_left_at_their_default_keep_the_run_id() -> None:
-    from sim.run import run_id_of
+    from sim.run.builder import run_id_of
 
     base = queue_scenario(10.0, 0.010, 2, seed=1, duration=10.0, warmup=0.0)
     explicit = copy.deepcopy(base)

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from test_radio_integration import full_buffer_run, radio_scenario
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.radio.ran import cells_of
-from sim.run import Run
-from sim.scenario.radio_schema import RadioSpec
+from sim.radio.schema import RadioSpec
+from sim.run.builder import Run
 
 
 def test_out_of_coverage_ue_gets_no_time() -> None:

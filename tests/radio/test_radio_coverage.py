@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim.radio.coverage import MAX_POINTS, CoverageMap, sinr_map
-from sim.scenario.radio_schema import RadioSpec
+from sim.radio.schema import RadioSpec
 
 TX_DBM = 40.0
 BANDWIDTH = 100e6

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sim.engine import Wake
-from sim.run import Run
+from sim.run.builder import Run
 from sim.scenario.schema import Scenario
 
 FC = 3.5e9

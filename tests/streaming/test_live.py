@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.run import Run
+from sim.run.builder import Run
 from sim.scenario.loader import ScenarioError, load_scenario
 
 MBPS = 1e6

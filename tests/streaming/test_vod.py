@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.run import Run
+from sim.run.builder import Run
+from sim.run.workload import Table
 from sim.scenario.loader import ScenarioError, load_scenario
-from sim.workload import Table
 
 MBPS = 1e6
 DELAY = 0.001  # one-way access delay (s)
@@ -139,7 +139,7 @@ def test_serving_a_user_group_is_an_error(tmp_path: Path) -> None:
 
 def test_bad_abr_parameters_are_a_located_input_error(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sim.cli import main
+    from sim.cli.main import main
 
     root = Path(__file__).resolve().parents[2]
     text = (root / "scenarios" / "hd_course_campus.yaml").read_text()

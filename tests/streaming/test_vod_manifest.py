@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from conftest import sabre_dir
 
-from sim.cli import main
-from sim.run import Run
+from sim.cli.main import main
+from sim.run.builder import Run
 from sim.scenario.loader import load_scenario
 
 RATE = 10e6

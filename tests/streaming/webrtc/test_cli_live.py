@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from test_live_relay import two_class_scenario
 
-from sim.cli import main
+from sim.cli.main import main
 
 
 def test_a_scenario_without_a_live_class_is_refused_with_its_location(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_kill import Start, _hidden, _marked, _no_marked_process_left, _wait_until
-from tests.test_kill import start as start  # the fixture  # noqa: PLC0414
+from tests.run.test_kill import Start, _hidden, _marked, _no_marked_process_left, _wait_until
+from tests.run.test_kill import start as start  # the fixture  # noqa: PLC0414
 
 ROOT = Path(__file__).resolve().parents[3]
 LECTURE = ROOT / "scenarios" / "live_lecture.yaml"

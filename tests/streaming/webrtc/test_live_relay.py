@@ -26,7 +26,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.scenario.loader import load_scenario
 from streaming.webrtc.plan import live_plan
 from streaming.webrtc.supervisor import LiveError, LiveOptions, run_live

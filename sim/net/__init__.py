@@ -1,0 +1,1 @@
+"""Flow-level network: topology, routes, max-min sharing, traces, link load."""

@@ -1,0 +1,1 @@
+"""One run: the builder, the workload protocol, plug-in loading, records and results."""

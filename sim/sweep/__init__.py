@@ -1,0 +1,1 @@
+"""Sweeps: a base scenario over parameter values and replications, and their tables."""

@@ -1,0 +1,85 @@
+"""Stream plots (sim.plots.streams): drawn from the tables, on the data the summary uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.plots.figure import write_plots
+from sim.plots.streams import (
+    SAMPLED_SESSIONS,
+    deadline_miss_figure,
+    frame_latency_figure,
+    playback_figure,
+    qoe_figure,
+)
+from sim.run.builder import Run, RunOutput
+from sim.scenario.loader import load_scenario
+
+SCENARIO = """\
+name: streams-plot
+seed: 4
+duration: 6 s
+nodes:
+  - name: mec1
+    kind: mec
+    compute: {servers: 1, service: {vr_render: {dist: exponential, mean: 8 ms}}}
+  - {name: viewers, kind: users, count: 8, attach: mec1, access: {bandwidth: 20 Mbps}}
+  - {name: headsets, kind: users, count: 3, attach: mec1, access: {bandwidth: 200 Mbps}}
+workloads:
+  - {name: course, kind: course_video, clients: [viewers], segments: 10, start_spread: 1 s}
+  - {name: vr, kind: vr_lesson, clients: [headsets], bitrate: 20 Mbps, deadline: 20 ms}
+"""
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> RunOutput:
+    path = tmp_path_factory.mktemp("plots") / "s.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return Run(load_scenario(path).scenario).execute()
+
+
+def test_the_miss_bars_are_the_summary_ratio(output: RunOutput) -> None:
+    fig = deadline_miss_figure(output.tables, "t")
+    (bar,) = fig.axes[0].patches
+    # One GPU slot for three 60 fps headsets at 8 ms mean: the queue makes misses.
+    ratio = output.summary["frames"]["vr"]["deadline_miss_ratio"]
+    assert 0 < ratio < 1
+    frames = output.tables["frames"]
+    # The bar counts every frame in the table; the summary leaves out the last
+    # frames whose fate is unknown, so they agree to within those few frames.
+    assert bar.get_height() == pytest.approx(100 * frames["missed"].mean())
+    assert bar.get_height() == pytest.approx(100 * ratio, abs=100 * 3 / len(frames["frame"]))
+
+
+def test_latency_cdf_has_a_line_and_a_deadline_per_workload(output: RunOutput) -> None:
+    fig = frame_latency_figure(output.tables, "t")
+    ax = fig.axes[0]
+    cdf, deadline = ax.lines
+    assert deadline.get_xdata()[0] == pytest.approx(20.0)
+    latency = output.tables["frames"]["latency_s"]
+    assert cdf.get_xdata()[-1] == pytest.approx(1e3 * np.nanmax(latency))
+
+
+def test_playback_samples_sessions_and_qoe_has_one_per_session(output: RunOutput) -> None:
+    fig = playback_figure(output.tables, "t")
+    assert len(fig.axes[0].lines) == SAMPLED_SESSIONS
+    fig = qoe_figure(output.tables, "t")
+    (line,) = fig.axes[0].lines
+    assert len(line.get_xdata()) == 8
+    assert np.mean(line.get_xdata()) == pytest.approx(
+        output.summary["sessions"]["course"]["qoe_mean"])
+
+
+def test_empty_tables_draw_a_note() -> None:
+    for build in (playback_figure, qoe_figure, frame_latency_figure, deadline_miss_figure):
+        fig = build({}, "t")
+        assert "no " in fig.axes[0].texts[0].get_text()
+
+
+def test_runs_with_streams_write_the_stream_plots(output: RunOutput, tmp_path: Path) -> None:
+    names = {p.name for p in write_plots(output, tmp_path)}
+    assert {"playback.png", "qoe.png", "frame_latency_cdf.png",
+            "deadline_misses.png"} <= names
