@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 
 __all__ = [
     "CACHES",

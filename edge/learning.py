@@ -30,12 +30,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from edge.cache import CACHES, CachePolicy
 from edge.catalogue import Catalogue, ZipfPopularity
+from edge.overview import LEARNING
 from edge.placement import (
     Candidate,
     candidate_sites,
@@ -43,13 +44,15 @@ from edge.placement import (
     placed_routes,
     placement_problems,
 )
+from edge.plots import EDGE_PLOTS
 from edge.recommender import ItemCosineRecommender, synthetic_interactions
+from edge.schema import CourseLearningSpec
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
-from sim.run.workload import WORKLOADS, RunContext, Table, clients_reach
-from sim.scenario.edge_schema import CourseLearningSpec
+from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
+from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import serving_site
 from sim.sites import storage_site as video_site
 from sim.stats import latency_summary
@@ -105,6 +108,10 @@ class _Learner:
 @WORKLOADS.register("course_learning")
 class CourseLearning:
     """Learners of some groups ask for recommendations and stream courses."""
+
+    spec_class: ClassVar[type[WorkloadSpec]] = CourseLearningSpec
+    sections: ClassVar[tuple[SummarySection, ...]] = (LEARNING,)
+    plots: ClassVar[Plots] = EDGE_PLOTS
 
     @staticmethod
     def route_problems(spec: CourseLearningSpec, index: int,

@@ -31,12 +31,12 @@ from typing import Protocol
 
 from scipy.special import gammaincinv
 
+from edge.schema import PlacementSpec
 from sim.compute import ComputeSite
 from sim.net.network import Route
 from sim.net.topology import Topology
-from sim.run.registry import Registry
+from sim.registry import Registry
 from sim.run.workload import RunContext
-from sim.scenario.edge_schema import PlacementSpec
 from sim.scenario.problems import Problem
 
 __all__ = ["PLACEMENTS", "Candidate", "PlacedRoutes", "PlacementPolicy", "candidate_sites",

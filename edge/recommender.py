@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from edge.catalogue import zipf_pmf
-from sim.run.registry import Registry
+from sim.registry import Registry
 
 __all__ = [
     "RECOMMENDERS",

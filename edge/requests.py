@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from edge.overview import REQUESTS
 from edge.placement import (
     Candidate,
     candidate_sites,
@@ -33,13 +34,14 @@ from edge.placement import (
     placed_routes,
     placement_problems,
 )
+from edge.schema import RequestResponseSpec
 from sim.arrivals import ArrivalStream, make_arrivals
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
-from sim.run.workload import WORKLOADS, RunContext, Table
+from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table
 from sim.scenario.problems import Problem
-from sim.scenario.schema import RequestResponseSpec
+from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import serving_site
 from sim.stats import latency_summary
 
@@ -77,6 +79,10 @@ class _Client:
 @WORKLOADS.register("request_response")
 class RequestResponse:
     """Users of some groups send requests to a site with compute."""
+
+    spec_class: ClassVar[type[WorkloadSpec]] = RequestResponseSpec
+    sections: ClassVar[tuple[SummarySection, ...]] = (REQUESTS,)
+    plots: ClassVar[Plots] = {}
 
     @staticmethod
     def route_problems(spec: RequestResponseSpec, index: int,

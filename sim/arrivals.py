@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 from sim.scenario.schema import DeterministicArrivals, PoissonArrivals
 
 __all__ = ["ARRIVALS", "ArrivalStream", "make_arrivals"]

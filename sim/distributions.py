@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 from sim.scenario.schema import (
     DeterministicDist,
     EmpiricalDist,

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 from streaming.estimators import Estimator, harmonic_mean
 from streaming.ladder import Ladder
 

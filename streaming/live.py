@@ -37,16 +37,16 @@ per receiver in the order the relay forwards them.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Path, Topology
-from sim.run.workload import WORKLOADS, RunContext, Table
+from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table
 from sim.scenario.problems import Problem
-from sim.scenario.stream_schema import LiveClassSpec
+from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import storage_site as video_site
 from streaming.frames import (
     WIDTH,
@@ -56,7 +56,10 @@ from streaming.frames import (
     exposure,
     frame_summary,
 )
+from streaming.overview import FRAMES
+from streaming.plots import FRAME_PLOTS
 from streaming.receive import Nack, ReleaseOrder
+from streaming.schema import LiveClassSpec
 
 __all__ = ["DECREASE", "HOLD", "INCREASE", "OVERUSE", "UNDERUSE", "LiveClass"]
 
@@ -99,6 +102,10 @@ class _Student:
 @WORKLOADS.register("live_class")
 class LiveClass:
     """One teacher streams to the students of some groups through a relay site."""
+
+    spec_class: ClassVar[type[WorkloadSpec]] = LiveClassSpec
+    sections: ClassVar[tuple[SummarySection, ...]] = (FRAMES,)
+    plots: ClassVar[Plots] = FRAME_PLOTS
 
     @staticmethod
     def route_problems(spec: LiveClassSpec, index: int, topology: Topology) -> list[Problem]:

@@ -23,22 +23,25 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
-from sim.run.workload import WORKLOADS, RunContext, Table, clients_reach
+from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
-from sim.scenario.stream_schema import CourseVideoSpec
+from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import storage_site as video_site
 from sim.stats import latency_summary
 from streaming.abr import AbrPolicy, make_abr
 from streaming.ladder import Ladder, default_ladder, load_manifest
+from streaming.overview import SESSIONS
 from streaming.player import PlaybackStats, Session
+from streaming.plots import VIDEO_PLOTS
 from streaming.qoe import session_qoe
+from streaming.schema import CourseVideoSpec
 
 __all__ = ["CourseVideo", "ladder_of", "video_site"]
 
@@ -111,6 +114,10 @@ def abr_problems(spec: CourseVideoSpec, index: int, ladder: Ladder) -> list[Prob
 @WORKLOADS.register("course_video")
 class CourseVideo:
     """Users of some groups each watch one adaptive-bitrate course video."""
+
+    spec_class: ClassVar[type[WorkloadSpec]] = CourseVideoSpec
+    sections: ClassVar[tuple[SummarySection, ...]] = (SESSIONS,)
+    plots: ClassVar[Plots] = VIDEO_PLOTS
 
     @staticmethod
     def route_problems(spec: CourseVideoSpec, index: int,

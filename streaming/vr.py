@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -54,9 +54,9 @@ from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
 from sim.run.records import ColumnSpill, SpillFolder
-from sim.run.workload import WORKLOADS, RunContext, Table, clients_reach
+from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
-from sim.scenario.stream_schema import VrLessonSpec
+from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import serving_site
 from sim.sites import storage_site as video_site
 from streaming.frames import (
@@ -68,6 +68,9 @@ from streaming.frames import (
     frame_summary,
     sorted_columns,
 )
+from streaming.overview import FRAMES
+from streaming.plots import FRAME_PLOTS
+from streaming.schema import VrLessonSpec
 
 __all__ = ["VrLesson", "vr_site"]
 
@@ -104,6 +107,10 @@ class _Headset:
 @WORKLOADS.register("vr_lesson")
 class VrLesson:
     """Users of some groups each wear a headset for one VR lesson."""
+
+    spec_class: ClassVar[type[WorkloadSpec]] = VrLessonSpec
+    sections: ClassVar[tuple[SummarySection, ...]] = (FRAMES,)
+    plots: ClassVar[Plots] = FRAME_PLOTS
 
     @staticmethod
     def route_problems(spec: VrLessonSpec, index: int, topology: Topology) -> list[Problem]:

@@ -61,12 +61,12 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def add_live_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", help="YAML file with a live_class workload")
+    p.add_argument("scenario", help="YAML file with a live-class workload")
     p.add_argument("--duration", type=_duration, default=20.0,
                    help='seconds of measured live streaming (default "20 s")')
     p.add_argument("--receivers", type=_receivers, default=2, metavar="N",
                    help="receiver processes, taken in turn from the student groups (default 2)")
-    p.add_argument("--workload", help="the live_class to play (default: the first)")
+    p.add_argument("--workload", help="the live-class workload to play (default: the first)")
     p.add_argument("--size", type=_size, default=(320, 240), metavar="WxH",
                    help="frame size of the synthetic camera (default 320x240)")
     p.add_argument("--seed", type=seed_arg, help="master random seed (overrides the scenario)")
@@ -160,7 +160,7 @@ def receivers_table(live: dict[str, Any]) -> Table:
 
 
 def run(ns: argparse.Namespace, console: Console) -> int:
-    from sim.qos.targets import summary_table
+    from sim.qos.overview import summary_table
 
     _, plan = load_plan(ns)
     played = play(plan, ns, console, "live")

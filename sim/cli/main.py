@@ -87,7 +87,7 @@ def _normalise(argv: Sequence[str]) -> list[str]:
 
 
 def _cmd_run(ns: argparse.Namespace, console: Console) -> int:
-    from sim.qos.targets import summary_table
+    from sim.qos.overview import summary_table
 
     started = time.perf_counter()
     summary, folder = run_one(ns.scenario, ns, console)

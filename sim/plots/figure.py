@@ -235,11 +235,9 @@ def write_plots(output: RunOutput, directory: Path) -> list[Path]:
         from sim.radio.plots import RADIO_PLOTS
 
         builders.update(RADIO_PLOTS)
-    from sim.plots.edge import EDGE_PLOTS
-    from sim.plots.streams import STREAM_PLOTS
+    from sim.run.workload import workload_plots
 
-    builders.update({stem: build for stem, (table, build) in {**STREAM_PLOTS,
-                                                              **EDGE_PLOTS}.items()
+    builders.update({stem: build for stem, (table, build) in workload_plots().items()
                      if table in output.tables})
     for stem, build in builders.items():
         fig = build(output)

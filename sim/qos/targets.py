@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from rich.table import Table
@@ -42,7 +43,6 @@ __all__ = [
     "flatten",
     "format_metric",
     "parse_bound",
-    "summary_table",
     "unit_of",
     "verdict_table",
 ]
@@ -57,12 +57,17 @@ _PARSERS: Mapping[Kind, Callable[[object], float]] = {
     "fraction": parse_fraction,
     "count": parse_fraction,
 }
-_COUNTS = frozenset({"count", "sent", "completed", "incomplete", "forwarded", "jobs",
-                     "frames", "displayed", "receivers", "frames_sent", "uplink_flows",
-                     "downlink_flows", "sessions", "switches", "rebuffer_events",
-                     "learners", "recommendations", "rejected", "segment_requests",
-                     "prefetched", "settlements"})
-"""Leaf names that count things: dimensionless even under a ``latency_s`` section."""
+_CORE_COUNTS = frozenset({"count", "jobs"})
+"""Leaf names of the core's sections that count things (the workloads declare theirs)."""
+
+
+@cache
+def _counts() -> frozenset[str]:
+    """Leaf names that count things: dimensionless even under a ``latency_s`` section."""
+    from sim.run.workload import workload_sections
+
+    declared = (section.counts for section in workload_sections().values())
+    return _CORE_COUNTS.union(*declared)
 
 
 # ---------------------------------------------------------------------- metrics
@@ -92,7 +97,7 @@ def unit_of(metric: str) -> Kind:
     decides the unit; section and statistic names do.
     """
     segments = metric.split(".")
-    if segments[-1] in _COUNTS or segments[-1].endswith("_count"):
+    if segments[-1] in _counts() or segments[-1].endswith("_count"):
         return "count"
     named = segments[2:] if len(segments) >= 3 else segments
     for segment in reversed(named):
@@ -303,159 +308,3 @@ def verdict_table(verdicts: Sequence[Verdict], *, title: str | None = None) -> T
             verdict = "[bold green]PASS[/]" if v.passed else "[bold red]FAIL[/]"
         table.add_row(v.metric, target, v.value_text(), verdict)
     return table
-
-
-# ---------------------------------------------------------------------- summary
-
-
-def _get(section: Mapping[str, Any], *path: str) -> float | None:
-    value: Any = section
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value * 1e3:.1f}"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
-
-
-def _workloads(summary: Mapping[str, Any]) -> Table:
-    table = Table(title="requests (latency in ms)", title_justify="left")
-    for name in ("workload", "sent", "completed", "mean", "p95", "p99"):
-        table.add_column(name, justify="left" if name == "workload" else "right")
-    for name, sec in summary.get("requests", {}).items():
-        table.add_row(name, str(sec.get("sent", "-")), str(sec.get("completed", "-")),
-                      _ms(_get(sec, "latency_s", "mean")), _ms(_get(sec, "latency_s", "p95")),
-                      _ms(_get(sec, "latency_s", "p99")))
-    return table
-
-
-def _sites(summary: Mapping[str, Any]) -> Table:
-    """Jobs, utilisation and queue per site; memory and storage columns only when some
-    site models them (scenarios without them print as before)."""
-    table = Table(title="sites", title_justify="left")
-    sites: Mapping[str, Any] = summary.get("sites", {})
-    extra = [(column, key) for column, key in (("memory peak", "memory_peak_bytes"),
-                                               ("storage used", "storage_used_bytes"))
-             if any(key in sec for sec in sites.values())]
-    for name in ("site", "jobs", "utilisation", "mean queue", *(c for c, _ in extra)):
-        table.add_column(name, justify="left" if name == "site" else "right")
-    for name, sec in sites.items():
-        queue = _get(sec, "mean_queue")
-        sizes = [_get(sec, key) for _, key in extra]
-        table.add_row(name, str(sec.get("jobs", "-")), _pct(_get(sec, "utilisation")),
-                      "-" if queue is None else f"{queue:.3f}",
-                      *("-" if v is None else format_quantity(v, "size") for v in sizes))
-    return table
-
-
-def _links(summary: Mapping[str, Any], top: int) -> Table:
-    rows: list[tuple[str, float, float | None]] = []
-    for name, sec in summary.get("links", {}).items():
-        rows.append((name, _get(sec, "utilisation") or 0.0, _get(sec, "bytes")))
-    for name, sec in summary.get("access", {}).items():
-        rows.append((f"{name} (mean of users)", _get(sec, "utilisation_mean") or 0.0,
-                     _get(sec, "bytes")))
-    rows.sort(key=lambda row: -row[1])
-    title = "links" if len(rows) <= top else f"links ({top} busiest of {len(rows)})"
-    table = Table(title=title, title_justify="left")
-    for name in ("link", "utilisation", "carried"):
-        table.add_column(name, justify="left" if name == "link" else "right")
-    for name, util, carried in rows[:top]:
-        table.add_row(name, _pct(util), "-" if carried is None else format_quantity(carried,
-                                                                                     "size"))
-    return table
-
-
-def _sessions(summary: Mapping[str, Any]) -> Table:
-    table = Table(title="video sessions", title_justify="left")
-    for name in ("workload", "sessions", "completed", "startup p95", "rebuffer",
-                 "bitrate", "QoE"):
-        table.add_column(name, justify="left" if name == "workload" else "right")
-    for name, sec in summary.get("sessions", {}).items():
-        rate = _get(sec, "average_bitrate_bps")
-        qoe = _get(sec, "qoe_mean")
-        table.add_row(name, str(sec.get("sessions", "-")), str(sec.get("completed", "-")),
-                      _ms(_get(sec, "startup_delay_s", "p95")) + " ms",
-                      _pct(_get(sec, "rebuffer_ratio_mean")),
-                      "-" if rate is None else format_quantity(rate, "rate"),
-                      "-" if qoe is None else f"{qoe:.1f}")
-    return table
-
-
-def _frames(summary: Mapping[str, Any]) -> Table:
-    table = Table(title="real-time streams (latency: motion-to-photon or glass-to-glass)",
-                  title_justify="left")
-    for name in ("workload", "receivers", "frames", "p50", "p95", "deadline", "missed",
-                 "lost", "fps"):
-        table.add_column(name, justify="left" if name == "workload" else "right")
-    for name, sec in summary.get("frames", {}).items():
-        fps = _get(sec, "effective_frame_rate")
-        table.add_row(name, str(sec.get("receivers", "-")), str(sec.get("frames", "-")),
-                      _ms(_get(sec, "latency_s", "p50")) + " ms",
-                      _ms(_get(sec, "latency_s", "p95")) + " ms",
-                      _ms(_get(sec, "deadline_s")) + " ms",
-                      _pct(_get(sec, "deadline_miss_ratio")), _pct(_get(sec, "lost_ratio")),
-                      "-" if fps is None else f"{fps:.1f}")
-    return table
-
-
-def _learning(summary: Mapping[str, Any]) -> Table:
-    table = Table(title="learners: recommendations and MEC caches", title_justify="left")
-    for name in ("workload", "asks", "p95", "network", "queue", "inference", "hit ratio",
-                 "backhaul"):
-        table.add_column(name, justify="left" if name == "workload" else "right")
-    for name, sec in summary.get("learning", {}).items():
-        table.add_row(name, str(sec.get("recommendations", "-")),
-                      _ms(_get(sec, "latency_s", "p95")) + " ms",
-                      _ms(_get(sec, "network_s_mean")) + " ms",
-                      _ms(_get(sec, "queue_s_mean")) + " ms",
-                      _ms(_get(sec, "inference_s_mean")) + " ms",
-                      _pct(_get(sec, "hit_ratio")),
-                      format_quantity(sec.get("backhaul_bytes") or 0.0, "size"))
-    return table
-
-
-def _cells(radio: Mapping[str, Any], top: int) -> Table:
-    cells = sorted(radio.get("per_cell", {}).items(), key=lambda kv: -(kv[1].get("load") or 0))
-    shown = f"{top} busiest of {len(cells)} " if len(cells) > top else ""
-    sinr = radio.get("sinr_dl_db_mean")
-    title = (f"cells ({shown}{radio.get('ues', 0)} UEs, {radio.get('handovers', 0)} HOs"
-             + ("" if sinr is None else f", SINR {sinr:.1f} dB") + ")")
-    table = Table(title=title, title_justify="left")
-    for name in ("cell", "load", "downlink", "uplink"):
-        table.add_column(name, justify="left" if name == "cell" else "right")
-    for name, sec in cells[:top]:
-        table.add_row(name, _pct(sec.get("load")),
-                      format_quantity(sec.get("allocated_dl_bps") or 0.0, "rate"),
-                      format_quantity(sec.get("allocated_ul_bps") or 0.0, "rate"))
-    return table
-
-
-def summary_table(summary: Mapping[str, Any], *, top_links: int = 8) -> Table:
-    """Overview of a run for the terminal: requests, sites, cells, the busiest links."""
-    title = f"{summary.get('scenario', '?')}  run {summary.get('run_id', '?')}"
-    grid = Table.grid(padding=(1, 0))
-    grid.title = title
-    grid.add_column()
-    if summary.get("requests"):
-        grid.add_row(_workloads(summary))
-    if summary.get("sessions"):
-        grid.add_row(_sessions(summary))
-    if summary.get("frames"):
-        grid.add_row(_frames(summary))
-    if summary.get("learning"):
-        grid.add_row(_learning(summary))
-    if "sites" in summary:  # a live run (docs/live.md) has frames only
-        grid.add_row(_sites(summary))
-    if summary.get("radio"):
-        grid.add_row(_cells(summary["radio"], top_links))
-    if "links" in summary:
-        grid.add_row(_links(summary, top_links))
-    return grid

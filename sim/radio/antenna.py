@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 
 __all__ = [
     "ANTENNAS",

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sim.radio.placement import Area
-from sim.run.registry import Registry
+from sim.registry import Registry
 from sim.scenario.limits import MAX_TRACE_BYTES
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 
 __all__ = [
     "PATHLOSS",

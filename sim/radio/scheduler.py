@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.run.registry import Registry
+from sim.registry import Registry
 
 __all__ = ["SCHEDULERS", "MaxCi", "ProportionalFair", "RoundRobin", "Scheduler"]
 

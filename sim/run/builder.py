@@ -24,8 +24,8 @@ from sim.net.linkload import ChannelLoad
 from sim.net.linktrace import LinkTraces
 from sim.net.network import FlowNetwork
 from sim.net.topology import Topology
+from sim.plugins import load_builtin_plugins
 from sim.run.overload import overload_warnings
-from sim.run.plugins import load_builtin_plugins
 from sim.run.records import ChainedTable, LazyTable, SpillFolder
 from sim.run.workload import (
     WORKLOADS,

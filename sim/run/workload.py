@@ -15,24 +15,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from sim.engine import Engine
 from sim.net.network import FlowNetwork
 from sim.net.topology import Topology
+from sim.plugins import load_builtin_plugins
+from sim.registry import Registry
 from sim.run.records import SpillFolder
-from sim.run.registry import Registry
 from sim.scenario.problems import Problem
 from sim.scenario.schema import Scenario
 from sim.scenario.units import format_quantity
+from sim.scenario.workload_spec import WorkloadSpec
 
-__all__ = ["WORKLOADS", "RunContext", "SiteStorage", "Table", "Workload", "clients_reach",
-           "storage_problems"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from rich.table import Table as TerminalTable
+
+    from sim.run.builder import RunOutput
+
+__all__ = ["WORKLOADS", "Plots", "RunContext", "SiteStorage", "SummarySection", "Table", "Workload",
+           "clients_reach", "storage_problems", "workload_plots", "workload_sections",
+           "workload_specs"]
 
 Table = Mapping[str, np.ndarray]
 """A columnar table: column name -> 1-D array, all of one length."""
+
+Plots = Mapping[str, tuple[str, Callable[["RunOutput"], "Figure"]]]
+"""A workload's plots: file stem -> (the table a run must have for it, figure builder)."""
 
 
 class Site(Protocol):
@@ -98,8 +110,29 @@ class RunContext:
         self.storage.setdefault(site, SiteStorage(None)).caches.append(cache)
 
 
+@dataclass(frozen=True)
+class SummarySection:
+    """A section of ``summary.json`` that workloads write (``requests``, ``frames``, ...):
+    how the terminal shows it and which of its leaf names count things (dimensionless
+    in ``qos:`` bounds).  Workloads that write the same section share one object."""
+
+    name: str
+    table: Callable[[Mapping[str, Any]], TerminalTable]
+    """The terminal table of ``summary[name]`` (one row per workload)."""
+    counts: frozenset[str] = frozenset()
+    order: int = 100
+    """Position in the terminal overview (lower first)."""
+
+
 class Workload(Protocol):
     """A traffic source of one run."""
+
+    spec_class: ClassVar[type[WorkloadSpec]]
+    """Its scenario spec: ``kind`` is a Literal of the name it is registered under."""
+    sections: ClassVar[tuple[SummarySection, ...]]
+    """The summary sections it writes."""
+    plots: ClassVar[Plots]
+    """Its plots (a run draws those whose table it has)."""
 
     def __init__(self, spec: Any, ctx: RunContext) -> None: ...
 
@@ -122,6 +155,27 @@ class Workload(Protocol):
 
 
 WORKLOADS: Registry[type[Workload]] = Registry("workload")
+
+
+def workload_specs() -> dict[str, type[WorkloadSpec]]:
+    """The spec of every workload plug-in, built-in or installed (entry points), by kind."""
+    load_builtin_plugins()
+    WORKLOADS.load_entry_points()
+    return {kind: WORKLOADS.get(kind).spec_class for kind in WORKLOADS}
+
+
+def workload_plots() -> dict[str, tuple[str, Callable[[RunOutput], Figure]]]:
+    """Every plot the workload plug-ins draw, by file stem (a run draws those whose
+    table it has)."""
+    workload_specs()  # loads the plug-ins
+    return {stem: plot for kind in WORKLOADS for stem, plot in WORKLOADS.get(kind).plots.items()}
+
+
+def workload_sections() -> dict[str, SummarySection]:
+    """Every summary section the workload plug-ins write, by name, in overview order."""
+    workload_specs()  # loads the plug-ins
+    found = {s.name: s for kind in WORKLOADS for s in WORKLOADS.get(kind).sections}
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
 
 
 def clients_reach(topology: Topology, clients: Sequence[str], index: int,

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sim.scenario.edge_schema import CourseLearningSpec, PlacementSpec
 from sim.scenario.problems import Loc, Problem, did_you_mean
 from sim.scenario.schema import (
     CloudNode,
     MecNode,
     Node,
-    RequestResponseSpec,
     Scenario,
     UserGroup,
 )
-from sim.scenario.stream_schema import CourseVideoSpec, LiveClassSpec, VrLessonSpec
 from sim.scenario.units import format_quantity
 
-__all__ = ["NEAREST_MEC", "THE_CLOUD", "check_references"]
+__all__ = ["NEAREST_MEC", "THE_CLOUD", "ReferenceChecker", "check_references", "quoted"]
 
 NEAREST_MEC = "nearest_mec"
 """``serve`` keyword: the least-latency MEC site with compute."""
@@ -31,15 +28,22 @@ THE_CLOUD = "cloud"
 """``serve``/``forward_to`` keyword: the (single) cloud node with compute."""
 
 
-def _q(name: str) -> str:
+def quoted(name: str) -> str:
+    """A name as messages show it."""
     return f'"{name}"'
+
+
+_q = quoted
 
 
 def _kind(node: Node) -> str:
     return node.kind
 
 
-class _Checker:
+class ReferenceChecker:
+    """The checks of one scenario's names, and the queries a workload's spec uses for its
+    own (:meth:`sim.scenario.workload_spec.WorkloadSpec.check_references`)."""
+
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.problems: list[Problem] = []
@@ -229,91 +233,27 @@ class _Checker:
             self.check_service(job_loc, served, job)
         return served
 
-    def check_placement(self, i: int, placement: PlacementSpec, job: str,
-                        job_loc: Loc) -> None:
-        """Named candidates must be sites running the job; cloud_only needs a cloud."""
-        with_compute = self.sites(MecNode) + self.sites(CloudNode)
-        if placement.sites is None:
-            names = [s for s in with_compute if job in self._service(s)]
-            if not names:
-                self.add(job_loc, f"no site has a service time for job kind {_q(job)}")
-                return
-        else:
-            names = []
-            for j, name in enumerate(placement.sites):
-                loc: Loc = ("workloads", i, "placement", "sites", j)
-                if not self.is_node(loc, name, with_compute):
-                    continue
-                if name not in with_compute:
-                    self.add(loc, f"{_q(name)} is not a mec or cloud node with compute")
-                    continue
-                self.check_service(loc, [name], job)
-                names.append(name)
-        if placement.policy == "cloud_only" and not any(
-                isinstance(self.nodes[n], CloudNode) for n in names):
-            self.add(("workloads", i, "placement", "policy"),
-                     f"cloud_only needs a cloud node running job kind {_q(job)} "
-                     "among the candidates")
+    def groups(self) -> list[str]:
+        """The user groups, in declaration order."""
+        return [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
 
-    def check_live(self, i: int, workload: LiveClassSpec) -> None:
-        groups = [n for n, x in self.nodes.items() if isinstance(x, UserGroup)]
-        loc: Loc = ("workloads", i, "teacher")
-        if self.is_node(loc, workload.teacher, groups) and workload.teacher not in groups:
-            self.add(loc, f"{_q(workload.teacher)} is not a user group "
-                          f"(it is a {_kind(self.nodes[workload.teacher])})")
-        students = workload.students
-        is_group = set(groups)  # linear in the students, not quadratic
-        for j, group in enumerate(students):
-            sloc: Loc = ("workloads", i, "students", j)
-            if self.is_node(sloc, group, groups) and group not in is_group:
-                self.add(sloc, f"{_q(group)} is not a user group "
-                               f"(it is a {_kind(self.nodes[group])})")
-            elif group == workload.teacher:
-                self.add(sloc, f"{_q(group)} is the teacher's group; students watch the "
-                               "teacher from groups of their own")
-        self.check_store(("workloads", i, "relay"), workload.relay, "relay")
+    def not_a_group(self, loc: Loc, name: str) -> None:
+        """Report that node `name` is not a user group."""
+        self.add(loc, f"{_q(name)} is not a user group (it is a {_kind(self.nodes[name])})")
 
-    def check_workload(self, i: int, workload: RequestResponseSpec | CourseVideoSpec
-                       | VrLessonSpec | LiveClassSpec | CourseLearningSpec) -> None:
-        if isinstance(workload, LiveClassSpec):
-            self.check_live(i, workload)
-            return
-        self.check_clients(i, workload.clients)
-        if isinstance(workload, CourseLearningSpec):
-            self.check_store(("workloads", i, "origin"), workload.origin, "origin")
-            if not any(isinstance(n, MecNode) for n in self.nodes.values()):
-                self.add(("workloads", i, "clients"), "the caches need at least one mec node")
-            self.check_placement(i, workload.placement, workload.job, ("workloads", i, "job"))
-            if workload.settlement is not None:
-                loc: Loc = ("workloads", i, "settlement", "site")
-                ledger = self.resolve_site(loc, workload.settlement.site, "settlement")
-                if ledger is not None:
-                    self.check_service(("workloads", i, "settlement", "job"), ledger,
-                                       workload.settlement.job)
-            return
-        if isinstance(workload, CourseVideoSpec):
-            self.check_store(("workloads", i, "serve"), workload.serve, "serve")
-            return
-        if isinstance(workload, VrLessonSpec):
-            if workload.mode == "video360":
-                self.check_store(("workloads", i, "serve"), workload.serve, "serve")
-            else:
-                self.check_compute(i, workload.serve, workload.job, ("workloads", i, "job"))
-            return
-        job_loc: Loc = ("workloads", i, "job" if workload.job is not None else "name")
-        if workload.placement is not None:
-            self.check_placement(i, workload.placement, workload.job_kind, job_loc)
-            return
-        served = self.check_compute(i, workload.serve, workload.job_kind, job_loc)
-        forwarding = workload.forward_fraction > 0
-        if forwarding or workload.forward_to != THE_CLOUD:
-            target = self.resolve_site(
-                ("workloads", i, "forward_to"), workload.forward_to, "forward_to"
-            )
-            if target is not None and forwarding:
-                self.check_service(job_loc, [s for s in target if s not in (served or [])], (
-                    workload.job_kind
-                ))
+    def with_compute(self) -> list[str]:
+        """The MEC sites, then the cloud sites, that have compute."""
+        return self.sites(MecNode) + self.sites(CloudNode)
+
+    def is_cloud(self, name: str) -> bool:
+        return isinstance(self.nodes.get(name), CloudNode)
+
+    def has_mec(self) -> bool:
+        return any(isinstance(n, MecNode) for n in self.nodes.values())
+
+    def service_of(self, site: str) -> dict[str, object]:
+        """The job kinds a site with compute runs (with their service-time models)."""
+        return self._service(site)
 
     def check_workloads(self) -> None:
         first: dict[str, int] = {}
@@ -326,12 +266,12 @@ class _Checker:
                 )
             else:
                 first[workload.name] = i
-            self.check_workload(i, workload)
+            workload.check_references(i, self)
 
 
 def check_references(scenario: Scenario) -> list[Problem]:
     """Problems with names that refer to nothing, or to the wrong kind of thing."""
-    checker = _Checker(scenario)
+    checker = ReferenceChecker(scenario)
     checker.check_nodes()
     checker.check_memory()
     checker.check_links()

@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -21,11 +22,9 @@ from pydantic import (
 )
 
 from sim.radio.schema import RadioSpec, UeRadioSpec
-from sim.scenario.edge_schema import CourseLearningSpec, PlacementSpec
 from sim.scenario.limits import MAX_LOGNORMAL_CV, MAX_SEED
 from sim.scenario.quantities import (
     Duration,
-    Fraction,
     Frequency,
     PositiveDuration,
     PositiveRate,
@@ -34,11 +33,7 @@ from sim.scenario.quantities import (
     Size,
 )
 from sim.scenario.spec_base import Name, QuietSpec, Spec
-from sim.scenario.stream_schema import (
-    CourseVideoSpec,
-    LiveClassSpec,
-    VrLessonSpec,
-)
+from sim.scenario.workload_spec import WorkloadEntry
 
 # --------------------------------------------------------------------------- links
 
@@ -365,46 +360,6 @@ class DeterministicArrivals(Spec):
 Arrivals = Annotated[PoissonArrivals | DeterministicArrivals, Field(discriminator="process")]
 
 
-class RequestResponseSpec(Spec):
-    """Users send requests to a compute site and wait for the response."""
-
-    kind: Literal["request_response"]
-    name: Name = Field(description="Workload name; the class label in results.")
-    clients: list[Name] = Field(min_length=1, description="User groups that send requests.")
-    arrivals: Arrivals = Field(description="Request arrival process of each user.")
-    request_size: Size = Field(description="Bytes sent from the user to the site.")
-    response_size: Size = Field(description="Bytes sent back to the user.")
-    serve: Name = Field(
-        "nearest_mec",
-        description='"nearest_mec" (least latency MEC site with compute), "cloud", '
-        "or a node name.",
-    )
-    forward_fraction: Fraction = Field(
-        0.0, description="Fraction of requests the serving MEC site forwards to `forward_to`."
-    )
-    forward_to: Name = Field("cloud", description='"cloud" or the name of a site with compute.')
-    job: Name | None = Field(None, description="Job kind at the site; default: the workload name.")
-    priority: int = Field(0, description="Priority at sites with the priority discipline.")
-    start: Duration = Field(0.0, description="When the users start sending.")
-    placement: PlacementSpec | None = Field(
-        None, description="Choose the site per request (instead of `serve`); see docs/edge.md.")
-
-    @model_validator(mode="after")
-    def _one_way_to_place(self) -> RequestResponseSpec:
-        if self.placement is not None and self.forward_fraction > 0:
-            raise ValueError("give either `placement` or `forward_fraction`, not both")
-        return self
-
-    @property
-    def job_kind(self) -> str:
-        return self.job or self.name
-
-
-Workload = Annotated[
-    RequestResponseSpec | CourseVideoSpec | VrLessonSpec | LiveClassSpec | CourseLearningSpec,
-    Field(discriminator="kind"),
-]
-
 # ----------------------------------------------------------------------------- QoS
 
 
@@ -430,7 +385,13 @@ class OutputSpec(Spec):
 
 
 class Scenario(Spec):
-    """A whole scenario: topology, workloads, run length and QoS targets."""
+    """A whole scenario: topology, workloads, run length and QoS targets.
+
+    Its validator is built on first use, not at import: the workloads' specs come
+    from the plug-ins, which are loaded then (:mod:`sim.scenario.workload_spec`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: Name = Field(description="Scenario name; results go to results/<name>/.")
     description: str = Field("", description="Free text shown in the summary.")
@@ -445,7 +406,8 @@ class Scenario(Spec):
     nodes: list[Node] = Field(min_length=1, description="Nodes of the topology.")
     links: list[LinkSpec] = Field(default_factory=list, description="Links between nodes.")
     routes: list[RouteSpec] = Field(default_factory=list, description="Explicit routes.")
-    workloads: list[Workload] = Field(default_factory=list, description="Traffic sources.")
+    workloads: list[WorkloadEntry] = Field(
+        default_factory=list, description="Traffic sources; `kind` names a workload plug-in.")
     qos: list[QosTarget] = Field(default_factory=list, description="QoS targets for `check`.")
     output: OutputSpec = Field(default_factory=OutputSpec, description="Output options.")
 

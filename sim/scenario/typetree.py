@@ -180,6 +180,10 @@ def resolve(
 ) -> TypeNode:
     """The type node of an annotation (with extra metadata from the field, if any)."""
     tp, collected = _strip_annotated(tp, meta)
+    for item in collected:  # a type assembled from plug-ins (workload_spec._FromPlugins)
+        expanded = getattr(item, "expanded", None)
+        if callable(expanded):
+            return resolve(expanded())
     disc = discriminator if discriminator is not None else _discriminator_of(collected)
     origin = get_origin(tp)
     if origin is Union or origin is types.UnionType:

@@ -139,7 +139,7 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
 def _load_point(base: Path, arguments: list[str]) -> Scenario:
     """The point's scenario, with routing checked too (what ``validate`` checks)."""
     from sim.net.topology import Topology
-    from sim.run.plugins import load_builtin_plugins
+    from sim.plugins import load_builtin_plugins
 
     loaded = load_scenario(base, arguments)
     too_much = estimate_problems(loaded.scenario, loaded.source_dir)  # before Topology

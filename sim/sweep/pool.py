@@ -18,7 +18,7 @@ import multiprocessing
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 
-from sim.run.plugins import BUILTIN_MODULES
+from sim.plugins import BUILTIN_MODULES
 
 __all__ = ["PRELOAD", "pool_context", "start_workers_early"]
 

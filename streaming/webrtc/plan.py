@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from sim.net.topology import Path, Topology
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario, UserGroup
-from sim.scenario.stream_schema import LiveClassSpec
 from streaming.live import relay_of
+from streaming.schema import LiveClassSpec
 
 __all__ = ["Direction", "Leg", "LivePlan", "live_plan"]
 

@@ -21,7 +21,7 @@ from edge.cache import (
     make_cache,
 )
 from edge.catalogue import zipf_pmf
-from sim.run.registry import UnknownPluginError
+from sim.registry import UnknownPluginError
 
 N_ITEMS = 1000
 WARMUP = 50_000

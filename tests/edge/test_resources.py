@@ -17,7 +17,7 @@ from rich.console import Console
 from sim.cli.main import main
 from sim.compute import ComputeSite, MemoryLimitedSite, compute_site
 from sim.engine import Streams
-from sim.qos.targets import summary_table
+from sim.qos.overview import summary_table
 from sim.run.builder import Run
 from sim.scenario.schema import MecNode, Scenario
 from sim.stats import t_interval

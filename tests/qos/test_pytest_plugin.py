@@ -15,7 +15,7 @@ import pytest
 import sim.qos.gate
 import sim.run.builder
 import sim.scenario.loader
-from sim.run.plugins import load_builtin_plugins
+from sim.plugins import load_builtin_plugins
 
 load_builtin_plugins()
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.table import Table
 
+from sim.qos.overview import summary_table
 from sim.qos.targets import (
     Verdict,
     check_targets,
@@ -20,7 +21,6 @@ from sim.qos.targets import (
     flatten,
     format_metric,
     parse_bound,
-    summary_table,
     unit_of,
     verdict_table,
 )

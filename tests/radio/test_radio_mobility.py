@@ -17,7 +17,7 @@ from sim.radio.mobility import (
     make_mobility,
 )
 from sim.radio.placement import Area, uniform_rect
-from sim.run.registry import UnknownPluginError
+from sim.registry import UnknownPluginError
 
 # Mean distance between two uniform points in the unit square (Ghosh 1951).
 MEAN_UNIT_SQUARE_DISTANCE = (2 + math.sqrt(2) + 5 * math.log(1 + math.sqrt(2))) / 15

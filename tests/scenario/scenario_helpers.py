@@ -10,7 +10,9 @@ from typing import get_args
 
 from pydantic import BaseModel
 
+from sim.run.workload import workload_specs
 from sim.scenario.schema import Scenario
+from sim.scenario.workload_spec import WorkloadSpec
 
 # Line numbers matter: tests replace text on one line and assert its position.
 BASE = """\
@@ -91,4 +93,8 @@ def reachable_models() -> list[type[BaseModel]]:
     """Every model class reachable from Scenario (independent of sim.scenario.typetree)."""
     found: dict[type[BaseModel], None] = {}
     _collect_models(Scenario, found)
+    # `workloads:` is typed as the base; the specs come from the workload plug-ins.
+    del found[WorkloadSpec]
+    for spec in workload_specs().values():
+        _collect_models(spec, found)
     return list(found)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sim.run.registry import UnknownPluginError
+from sim.registry import UnknownPluginError
 from streaming.abr import (
     ABR,
     AbrState,

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.scenario.stream_schema import LiveClassSpec
 from streaming.receive import ReleaseOrder
+from streaming.schema import LiveClassSpec
 from tests.streaming.test_live import (
     DECODE,
     EDGE_HOP,

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.problems import Loc
 from sim.scenario.quantities import (
     Duration,
     Fraction,
@@ -18,9 +19,12 @@ from sim.scenario.quantities import (
     PositiveSize,
     Size,
 )
+from sim.scenario.references import THE_CLOUD, ReferenceChecker, quoted
+from sim.scenario.schema import Arrivals
 from sim.scenario.spec_base import Name, Spec
+from sim.scenario.workload_spec import WorkloadSpec
 
-__all__ = ["CourseLearningSpec", "PlacementSpec", "SettlementSpec"]
+__all__ = ["CourseLearningSpec", "PlacementSpec", "RequestResponseSpec", "SettlementSpec"]
 
 
 class PlacementSpec(Spec):
@@ -53,6 +57,32 @@ class PlacementSpec(Spec):
         return self
 
 
+    def check_references(self, checker: ReferenceChecker, index: int, job: str,
+                         job_loc: Loc) -> None:
+        """Named candidates must be sites running the job; cloud_only needs a cloud."""
+        with_compute = checker.with_compute()
+        if self.sites is None:
+            names = [s for s in with_compute if job in checker.service_of(s)]
+            if not names:
+                checker.add(job_loc, f"no site has a service time for job kind {quoted(job)}")
+                return
+        else:
+            names = []
+            for j, name in enumerate(self.sites):
+                loc: Loc = ("workloads", index, "placement", "sites", j)
+                if not checker.is_node(loc, name, with_compute):
+                    continue
+                if name not in with_compute:
+                    checker.add(loc, f"{quoted(name)} is not a mec or cloud node with compute")
+                    continue
+                checker.check_service(loc, [name], job)
+                names.append(name)
+        if self.policy == "cloud_only" and not any(checker.is_cloud(n) for n in names):
+            checker.add(("workloads", index, "placement", "policy"),
+                        f"cloud_only needs a cloud node running job kind {quoted(job)} "
+                        "among the candidates")
+
+
 class SettlementSpec(Spec):
     """Pay-by-completion: a ledger transaction sent when a learner finishes a course."""
 
@@ -62,7 +92,7 @@ class SettlementSpec(Spec):
     response_size: Size = Field(500.0, description="Bytes of its receipt.")
 
 
-class CourseLearningSpec(Spec):
+class CourseLearningSpec(WorkloadSpec):
     """Learners who ask for recommendations, pick a course and stream it through a cache.
 
     Each learner loops: ask the recommendation service (a `job` placed by
@@ -131,3 +161,66 @@ class CourseLearningSpec(Spec):
         if self.cache == "static_top_k" and self.prefetch_segments:
             raise ValueError("a static_top_k cache admits nothing: prefetch_segments must be 0")
         return self
+
+    def check_references(self, index: int, checker: ReferenceChecker) -> None:
+        checker.check_clients(index, self.clients)
+        checker.check_store(("workloads", index, "origin"), self.origin, "origin")
+        if not checker.has_mec():
+            checker.add(("workloads", index, "clients"), "the caches need at least one mec node")
+        self.placement.check_references(checker, index, self.job, ("workloads", index, "job"))
+        if self.settlement is not None:
+            loc: Loc = ("workloads", index, "settlement", "site")
+            ledger = checker.resolve_site(loc, self.settlement.site, "settlement")
+            if ledger is not None:
+                checker.check_service(("workloads", index, "settlement", "job"), ledger,
+                                      self.settlement.job)
+
+
+class RequestResponseSpec(WorkloadSpec):
+    """Users send requests to a compute site and wait for the response."""
+
+    kind: Literal["request_response"]
+    name: Name = Field(description="Workload name; the class label in results.")
+    clients: list[Name] = Field(min_length=1, description="User groups that send requests.")
+    arrivals: Arrivals = Field(description="Request arrival process of each user.")
+    request_size: Size = Field(description="Bytes sent from the user to the site.")
+    response_size: Size = Field(description="Bytes sent back to the user.")
+    serve: Name = Field(
+        "nearest_mec",
+        description='"nearest_mec" (least latency MEC site with compute), "cloud", '
+        "or a node name.",
+    )
+    forward_fraction: Fraction = Field(
+        0.0, description="Fraction of requests the serving MEC site forwards to `forward_to`."
+    )
+    forward_to: Name = Field("cloud", description='"cloud" or the name of a site with compute.')
+    job: Name | None = Field(None, description="Job kind at the site; default: the workload name.")
+    priority: int = Field(0, description="Priority at sites with the priority discipline.")
+    start: Duration = Field(0.0, description="When the users start sending.")
+    placement: PlacementSpec | None = Field(
+        None, description="Choose the site per request (instead of `serve`); see docs/edge.md.")
+
+    @model_validator(mode="after")
+    def _one_way_to_place(self) -> RequestResponseSpec:
+        if self.placement is not None and self.forward_fraction > 0:
+            raise ValueError("give either `placement` or `forward_fraction`, not both")
+        return self
+
+    @property
+    def job_kind(self) -> str:
+        return self.job or self.name
+
+    def check_references(self, index: int, checker: ReferenceChecker) -> None:
+        checker.check_clients(index, self.clients)
+        job_loc: Loc = ("workloads", index, "job" if self.job is not None else "name")
+        if self.placement is not None:
+            self.placement.check_references(checker, index, self.job_kind, job_loc)
+            return
+        served = checker.check_compute(index, self.serve, self.job_kind, job_loc)
+        forwarding = self.forward_fraction > 0
+        if forwarding or self.forward_to != THE_CLOUD:
+            target = checker.resolve_site(("workloads", index, "forward_to"), self.forward_to,
+                                          "forward_to")
+            if target is not None and forwarding:
+                checker.check_service(job_loc, [s for s in target if s not in (served or [])],
+                                      self.job_kind)

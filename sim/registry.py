@@ -46,6 +46,13 @@ class Registry(Generic[T]):
                 return item
         return None
 
+    def load_entry_points(self) -> None:
+        """Register every installed plug-in of this kind (to list them all, e.g. for
+        the schema); names already built in win."""
+        for ep in entry_points(group=f"edgestream.{self.kind}"):
+            if ep.name not in self._items:
+                self._items[ep.name] = ep.load()
+
     def get(self, name: str) -> T:
         item = self._items.get(name)
         if item is None:

@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.problems import Loc
 from sim.scenario.quantities import (
     Duration,
     Frequency,
@@ -19,7 +20,9 @@ from sim.scenario.quantities import (
     PositiveSize,
     Size,
 )
+from sim.scenario.references import ReferenceChecker, quoted
 from sim.scenario.spec_base import Name, QuietSpec, Spec
+from sim.scenario.workload_spec import WorkloadSpec
 
 __all__ = ["AbrSpec", "CourseVideoSpec", "FrameStreamSpec", "LiveClassSpec", "QoeSpec",
            "VrLessonSpec"]
@@ -54,7 +57,7 @@ class QoeSpec(Spec):
         None, ge=0, description="mu_s: penalty per second of startup delay; default q(R_max).")
 
 
-class CourseVideoSpec(QuietSpec):
+class CourseVideoSpec(WorkloadSpec, QuietSpec):
     """Video on demand: each user watches one course video with adaptive bitrate.
 
     Each user of `clients` starts one session at a time drawn uniformly from
@@ -109,6 +112,11 @@ class CourseVideoSpec(QuietSpec):
                              f"({self.segment_duration:g} s)")
         return self
 
+    def check_references(self, index: int, checker: ReferenceChecker) -> None:
+        checker.check_clients(index, self.clients)
+        checker.check_store(("workloads", index, "serve"), self.serve, "serve")
+
+
 
 class FrameStreamSpec(Spec):
     """What every real-time frame stream has: frame rate, bitrate and its GOP structure.
@@ -136,7 +144,7 @@ class FrameStreamSpec(Spec):
         "nack`).")
 
 
-class VrLessonSpec(FrameStreamSpec):
+class VrLessonSpec(FrameStreamSpec, WorkloadSpec):
     """VR lessons: remote-rendered interactive VR, or 360-degree video.
 
     ``rendered``: every frame interval the headset sends its pose up to the
@@ -166,8 +174,16 @@ class VrLessonSpec(FrameStreamSpec):
         0.020, description="Latency budget of a frame (motion-to-photon when rendered); a "
         "later frame is a deadline miss.")
 
+    def check_references(self, index: int, checker: ReferenceChecker) -> None:
+        checker.check_clients(index, self.clients)
+        if self.mode == "video360":
+            checker.check_store(("workloads", index, "serve"), self.serve, "serve")
+        else:
+            checker.check_compute(index, self.serve, self.job, ("workloads", index, "job"))
 
-class LiveClassSpec(FrameStreamSpec, QuietSpec):
+
+
+class LiveClassSpec(FrameStreamSpec, WorkloadSpec, QuietSpec):
     """A teacher's real-time stream relayed to students, like a WebRTC SFU.
 
     The teacher (member 0 of `teacher`) captures a frame every frame interval,
@@ -218,3 +234,18 @@ class LiveClassSpec(FrameStreamSpec, QuietSpec):
             raise ValueError(f"min_bitrate ({self.min_bitrate:g} bit/s) must not exceed "
                              f"bitrate ({self.bitrate:g} bit/s)")
         return self
+
+    def check_references(self, index: int, checker: ReferenceChecker) -> None:
+        groups = checker.groups()
+        is_group = set(groups)  # linear in the students, not quadratic
+        loc: Loc = ("workloads", index, "teacher")
+        if checker.is_node(loc, self.teacher, groups) and self.teacher not in is_group:
+            checker.not_a_group(loc, self.teacher)
+        for j, group in enumerate(self.students):
+            sloc: Loc = ("workloads", index, "students", j)
+            if checker.is_node(sloc, group, groups) and group not in is_group:
+                checker.not_a_group(sloc, group)
+            elif group == self.teacher:
+                checker.add(sloc, f"{quoted(group)} is the teacher's group; students watch the "
+                                  "teacher from groups of their own")
+        checker.check_store(("workloads", index, "relay"), self.relay, "relay")

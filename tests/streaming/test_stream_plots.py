@@ -1,4 +1,4 @@
-"""Stream plots (sim.plots.streams): drawn from the tables, on the data the summary uses."""
+"""Stream plots (streaming.plots): drawn from the tables, on the data the summary uses."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from sim.plots.figure import write_plots
-from sim.plots.streams import (
+from sim.run.builder import Run, RunOutput
+from sim.scenario.loader import load_scenario
+from streaming.plots import (
     SAMPLED_SESSIONS,
     deadline_miss_figure,
     frame_latency_figure,
     playback_figure,
     qoe_figure,
 )
-from sim.run.builder import Run, RunOutput
-from sim.scenario.loader import load_scenario
 
 SCENARIO = """\
 name: streams-plot

@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 
     from sim.run.builder import RunOutput
 
-__all__ = ["SAMPLED_SESSIONS", "STREAM_PLOTS", "deadline_misses", "frame_latency_cdf",
-           "playback", "qoe_distribution"]
+__all__ = [
+    "FRAME_PLOTS",
+    "SAMPLED_SESSIONS",
+    "VIDEO_PLOTS",
+    "deadline_misses",
+    "frame_latency_cdf",
+    "playback",
+    "qoe_distribution",
+]
 
 SAMPLED_SESSIONS = 6
 """Sessions drawn in the playback plot (the first ones to start, in a stable order)."""
@@ -158,10 +165,13 @@ def deadline_misses(output: RunOutput) -> Figure:
     return deadline_miss_figure(output.tables, output.scenario.name, output.scenario.warmup)
 
 
-STREAM_PLOTS: dict[str, tuple[str, Callable[[RunOutput], Figure]]] = {
+VIDEO_PLOTS: dict[str, tuple[str, Callable[[RunOutput], Figure]]] = {
     "playback": ("segments", playback),
     "qoe": ("video_sessions", qoe_distribution),
+}
+"""Plots of video on demand: file stem -> (the table it needs, figure builder)."""
+FRAME_PLOTS: dict[str, tuple[str, Callable[[RunOutput], Figure]]] = {
     "frame_latency_cdf": ("frames", frame_latency_cdf),
     "deadline_misses": ("frames", deadline_misses),
 }
-"""File stem -> (the table it needs, figure builder)."""
+"""Plots of real-time frames (VR lessons, live classes)."""

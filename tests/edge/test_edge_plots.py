@@ -1,11 +1,11 @@
-"""Edge plots (sim.plots.edge), checked on the data behind them."""
+"""Edge plots (edge.plots), checked on the data behind them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.plots.edge import HIT_BINS, hit_ratio_figure, latency_breakdown_figure
+from edge.plots import HIT_BINS, hit_ratio_figure, latency_breakdown_figure
 
 
 def test_hit_ratio_bins_are_the_share_of_hits() -> None:
