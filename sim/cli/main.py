@@ -40,9 +40,18 @@ from sim.scenario.problems import ScenarioError
 
 __all__ = ["main"]
 
-DEFAULT_SCENARIO = Path(str(resources.files("scenarios").joinpath("default.yaml")))
-"""Run when no scenario is given: found as package data, so it is there in an installed
-wheel as in a checkout (an installed package is a folder, so this is a real file)."""
+
+def _default_scenario() -> Path:
+    """scenarios/default.yaml, found as package data: in an installed wheel as in a checkout
+    (an installed package is a folder, so this is a real file)."""
+    try:
+        return Path(str(resources.files("scenarios").joinpath("default.yaml")))
+    except ModuleNotFoundError:  # an editable install made before scenarios/ was a package
+        return Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
+
+
+DEFAULT_SCENARIO = _default_scenario()
+"""Run when no scenario is given."""
 COMMAND_MODULES = {"check": "sim.cli.check", "plot": "sim.cli.plot", "sweep": "sim.cli.sweep",
                    "live": "sim.cli.live", "calibrate": "sim.cli.calibrate"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
