@@ -83,3 +83,13 @@ def test_library_callers_get_the_same_error(monkeypatch: pytest.MonkeyPatch) -> 
         _distributed()
     with pytest.raises(MissingExtraError, match=r"\[live\]"):
         run_live(None, None)  # type: ignore[arg-type]  # never reached: the check is first
+
+
+def test_a_simulated_run_needs_no_extra(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    """The README's first setup command installs no extra: the default scenario runs."""
+    _hide(monkeypatch, *(name for modules in EXTRAS.values() for name in modules))
+    assert main(["run", "--duration", "12 s", "--quiet", "--no-plots",
+                 "--out", str(tmp_path)]) == 0
+    assert list((tmp_path / "default").glob("*/summary.json"))
