@@ -133,7 +133,7 @@ class CourseLearning:
         return [(site, float(int(spec.cache_size)))
                 for site in sorted(_cache_sites(spec, topology))]
 
-    def __init__(self, spec: CourseLearningSpec, ctx: RunContext) -> None:
+    def __init__(self, spec: CourseLearningSpec, ctx: RunContext) -> None:  # noqa: PLR0915  # being rewritten; split in issue 15 step 5
         self.spec = spec
         self.ctx = ctx
         self.env = ctx.engine.env

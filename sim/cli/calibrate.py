@@ -18,6 +18,7 @@ from rich.table import Table
 
 from sim.cli.common import EXIT_OK, EXIT_QOS, check_out_dir, progress
 from sim.cli.live import EXIT_LIVE, add_live_options, load_plan, play
+from sim.extras import require_extra
 
 __all__ = ["add_parser", "run"]
 
@@ -37,6 +38,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     from streaming.webrtc.calibration import TOLERANCE, calibrate
     from streaming.webrtc.records import receive_hold
 
+    require_extra("live", "the calibrate command")  # before the simulated run, not after
     loaded, plan = load_plan(ns)
     check_out_dir(ns.out)
     scn = loaded.scenario

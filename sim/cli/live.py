@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli.common import EXIT_INPUT, EXIT_OK, seed_arg
+from sim.extras import require_extra
 from sim.scenario.overrides import FlagValue
 from sim.scenario.problems import ScenarioError
 
@@ -162,6 +163,7 @@ def receivers_table(live: dict[str, Any]) -> Table:
 def run(ns: argparse.Namespace, console: Console) -> int:
     from sim.qos.overview import summary_table
 
+    require_extra("live", "the live command")
     _, plan = load_plan(ns)
     played = play(plan, ns, console, "live")
     if played is None:

@@ -2,7 +2,8 @@
 (``python run_sim.py`` or ``edgestream``).
 
 Exit codes are part of the interface, for CI pipelines: 0 success, 1 a QoS target
-missed (or a calibration out of tolerance), 2 bad input (scenario or arguments), 3 an
+missed (or a calibration out of tolerance), 2 bad input (scenario or arguments, or a
+command whose extra is not installed), 3 an
 internal error, 4 a live run that failed (a peer process crashed or timed out),
 130 interrupted (Ctrl-C, or SIGTERM for ``run``, ``check``, ``sweep`` and
 ``calibrate``).
@@ -18,6 +19,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +34,24 @@ from sim.cli.common import (
     print_problems,
     run_one,
 )
+from sim.extras import MissingExtraError
 from sim.run.process_guard import terminate_as_interrupt
 from sim.scenario.problems import ScenarioError
 
 __all__ = ["main"]
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
+
+def _default_scenario() -> Path:
+    """scenarios/default.yaml, found as package data: in an installed wheel as in a checkout
+    (an installed package is a folder, so this is a real file)."""
+    try:
+        return Path(str(resources.files("scenarios").joinpath("default.yaml")))
+    except ModuleNotFoundError:  # an editable install made before scenarios/ was a package
+        return Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
+
+
+DEFAULT_SCENARIO = _default_scenario()
+"""Run when no scenario is given."""
 COMMAND_MODULES = {"check": "sim.cli.check", "plot": "sim.cli.plot", "sweep": "sim.cli.sweep",
                    "live": "sim.cli.live", "calibrate": "sim.cli.calibrate"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
@@ -137,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; no partial results were kept\n")
         return EXIT_INTERRUPT
+    except MissingExtraError as exc:
+        sys.stderr.write(f"edgestream: {exc}\n")
+        return EXIT_INPUT
     except MemoryError:  # only with --force: the work estimate refuses such runs
         sys.stderr.write("edgestream: out of memory; the scenario asks for more than this "
                          "machine has (without --force the work estimate refuses it)\n")

@@ -29,6 +29,7 @@ from rich.progress import (
 )
 
 from sim.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, check_out_dir
+from sim.extras import require_extra
 
 if TYPE_CHECKING:  # the simulator is imported only once the fork server is started
     from sim.sweep.runner import SweepPlan, SweepRunError
@@ -130,6 +131,8 @@ def _report_failure(exc: SweepRunError, debug: bool) -> int:
 def run(ns: argparse.Namespace, console: Console) -> int:
     from sim.sweep.pool import start_workers_early
 
+    if ns.dask is not None:
+        require_extra("dask", "sweep --dask")  # before any run starts
     if not ns.dry_run:
         check_out_dir(ns.out)  # a results root that cannot be written: exit 2 before any run
         # Before the simulator's imports below, to overlap with them.

@@ -65,7 +65,7 @@ def max_min_rates(
     return rate
 
 
-def max_min_classes(paths: Sequence[Sequence[int]], counts: Sequence[int],
+def max_min_classes(paths: Sequence[Sequence[int]], counts: Sequence[int],  # noqa: C901, PLR0912  # being rewritten; split in issue 15 step 5
                     capacity: Sequence[float], class_cap: Sequence[float]) -> list[float]:
     """Max-min rates of flow classes: class j is `counts[j]` identical flows on `paths[j]`.
 

@@ -342,7 +342,7 @@ class FlowNetwork(SharedMode):
         """
         self.send(route, size, record, data, True)
 
-    def send(self, route: Route, size: float, fn: Callable[..., None], data: Any,
+    def send(self, route: Route, size: float, fn: Callable[..., None], data: Any,  # noqa: C901, PLR0912  # being rewritten; split in issue 15 step 5
              passive: bool = False, delay: float = 0.0) -> int:
         """Send `size` bytes on `route`; call ``fn(data)`` when the last byte arrives.
 

@@ -62,7 +62,7 @@ class SharedMode:
     def _segment_set(self, channels: tuple[int, ...]) -> int:
         raise NotImplementedError
 
-    def _enter_shared(self, flows: list[Flow], now: float) -> None:
+    def _enter_shared(self, flows: list[Flow], now: float) -> None:  # noqa: C901, PLR0912  # being rewritten; split in issue 15 step 5
         """Put flows in shared mode: draw in the fixed flows on their channels (so no
         channel holds both kinds), classify them and re-solve what they touch."""
         fixed = self.fixed

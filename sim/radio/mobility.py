@@ -359,22 +359,7 @@ class Trace(Mobility):
                 line = reader.line_num
                 if not any(cell.strip() for cell in row):
                     continue
-                if len(row) != len(names):
-                    raise ValueError(
-                        f"{path}, line {line}: expected {len(names)} fields, got {len(row)}"
-                    )
-                t_s, label, x_s, y_s = (row[c].strip() for c in cols)
-                try:
-                    t, x, y = float(t_s), float(x_s), float(y_s)
-                except ValueError:
-                    raise ValueError(
-                        f"{path}, line {line}: time_s, x_m and y_m must be numbers,"
-                        f" got {t_s!r}, {x_s!r}, {y_s!r}"
-                    ) from None
-                if not (math.isfinite(t) and math.isfinite(x) and math.isfinite(y)):
-                    raise ValueError(f"{path}, line {line}: values must be finite")
-                if not label:
-                    raise ValueError(f"{path}, line {line}: empty ue")
+                t, label, x, y = _trace_sample(row, len(names), cols, f"{path}, line {line}")
                 times.append(t)
                 labels.append(label)
                 xs.append(x)
@@ -386,14 +371,7 @@ class Trace(Mobility):
         if all(_is_int(u) for u in uniq):
             uniq.sort(key=int)
         index = {u: i for i, u in enumerate(uniq)}
-        seen: dict[tuple[str, float], int] = {}
-        for label, t, line in zip(labels, times, lines, strict=True):
-            earlier = seen.setdefault((label, t), line)
-            if earlier != line:
-                raise ValueError(
-                    f"{path}, line {line}: ue {label!r} already has a sample at time {t}"
-                    f" (line {earlier})"
-                )
+        _check_one_sample_per_time(path, labels, times, lines)
         return cls(times, [index[u] for u in labels], xs, ys, ue_ids=uniq, t0=t0)
 
     def _interp(self, t: float) -> tuple[FloatArray, FloatArray]:
@@ -419,6 +397,40 @@ class Trace(Mobility):
         moved = np.maximum(s - self._s, 0.0)
         self._s = s
         return moved
+
+
+def _trace_sample(
+    row: list[str], width: int, cols: list[int], where: str
+) -> tuple[float, str, float, float]:
+    """One CSV row of a trace as ``(time, label, x, y)``; ``where`` is "file, line n"."""
+    if len(row) != width:
+        raise ValueError(f"{where}: expected {width} fields, got {len(row)}")
+    t_s, label, x_s, y_s = (row[c].strip() for c in cols)
+    try:
+        t, x, y = float(t_s), float(x_s), float(y_s)
+    except ValueError:
+        raise ValueError(
+            f"{where}: time_s, x_m and y_m must be numbers, got {t_s!r}, {x_s!r}, {y_s!r}"
+        ) from None
+    if not (math.isfinite(t) and math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"{where}: values must be finite")
+    if not label:
+        raise ValueError(f"{where}: empty ue")
+    return t, label, x, y
+
+
+def _check_one_sample_per_time(
+    path: Path, labels: list[str], times: list[float], lines: list[int]
+) -> None:
+    """Two positions of one UE at one time would make the trace ambiguous: name both lines."""
+    seen: dict[tuple[str, float], int] = {}
+    for label, t, line in zip(labels, times, lines, strict=True):
+        earlier = seen.setdefault((label, t), line)
+        if earlier != line:
+            raise ValueError(
+                f"{path}, line {line}: ue {label!r} already has a sample at time {t}"
+                f" (line {earlier})"
+            )
 
 
 def _is_int(text: str) -> bool:

@@ -321,8 +321,6 @@ class RadioAccessNetwork:
         ``np.where``, tables replace transcendental calls, and everything but the
         antenna gain is computed per site, not per sector.
         """
-        cells, ues = self.cells, self.ues
-        site_of = self._site_of
         dx = self.positions[rows, 0][:, None] - self._site_xy[None, :, 0]
         dy = self.positions[rows, 1][:, None] - self._site_xy[None, :, 1]
         d2d = np.sqrt(dx * dx + dy * dy)
@@ -338,16 +336,38 @@ class RadioAccessNetwork:
         pos = (np.log10(np.clip(d2d, 10.0 ** PL_GRID[0], 10.0 ** PL_GRID[-2]))
                - PL_GRID[0]) / PL_STEP
         index = pos.astype(np.int64)
-        frac = pos - index
+        heights = self.ues.height[rows]
+        loss, sigma, rho = self._path_loss(heights, d2d, nlos, index, pos - index, travelled)
+        if self._shadow is not None:
+            z = self._shadow.advance_rows(rows, rho) if self._started \
+                else self._shadow.rows(rows)
+            loss += sigma * z
+        rx = self._received_dbm(loss, dx, dy, heights, index)
+        self.rx_dbm[rows] = rx
+        self._rsrp[rows] = rx - self._rsrp_offset[None, :]
+        self._rx_mw[rows] = np.exp(rx.astype(np.float32) * np.float32(math.log(10.0) / 10.0))
+
+    def _path_loss(
+        self,
+        heights: FloatArray,
+        d2d: FloatArray,
+        nlos: BoolArray,
+        index: IntArray,
+        frac: FloatArray,
+        travelled: FloatArray,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Path loss, shadow-fading sigma and its correlation over `travelled`, per (UE, site).
+
+        One block per (site kind, UE height): each has its own model and table.
+        """
         loss = np.empty(d2d.shape)
         sigma = np.empty(d2d.shape)
         rho = np.empty(d2d.shape)
-        heights = ues.height[rows]
         for cols, model, h_ut, table, breakpoint in self._blocks:
             sel = np.flatnonzero(heights == h_ut)
             if len(sel) == 0:
                 continue
-            whole = len(sel) == len(rows) and len(cols) == d2d.shape[1]
+            whole = len(sel) == d2d.shape[0] and len(cols) == d2d.shape[1]
             at = (slice(None), slice(None)) if whole else np.ix_(sel, cols)
             flat = index[at] + nlos[at] * len(PL_GRID)
             low = table[flat]
@@ -365,35 +385,37 @@ class RadioAccessNetwork:
             r_los = np.exp(-step / model.decorrelation_los_m)[:, None]
             r_nlos = np.exp(-step / model.decorrelation_nlos_m)[:, None]
             rho[at] = r_los + nlos[at] * (r_nlos - r_los)
-        if self._shadow is not None:
-            z = self._shadow.advance_rows(rows, rho) if self._started \
-                else self._shadow.rows(rows)
-            loss += sigma * z
-        if len(self._sectored):
-            sec = self._sectored
-            # Angles per site, pre-scaled to table indices; per sector only a shift.
-            # Offsets lie in (-540, 540) deg and tilted zeniths in (-180, 270) deg, so
-            # both index their tables directly, without a modulo.
-            h_pos = (np.degrees(np.arctan2(dy, dx)) + 540.0) * ANGLE_RES
-            # Elevation depends on the distance alone (per site and UE height), so
-            # it is read from the path-loss grid's index rather than an arctan2.
-            v_pos = self._elevation_pos(heights, index)
-            every = len(sec) == cells.n
-            of = site_of if every else site_of[sec]
-            h_idx = (h_pos[:, of] - self._h_shift).astype(np.int64)
-            v_idx = (v_pos[:, of] - self._v_shift).astype(np.int64)
-            gain = SECTOR.max_gain_dbi - np.minimum(-(H_TABLE[h_idx] + V_TABLE[v_idx]),
-                                                    SECTOR.a_max_db)
-            if every:
-                rx = (cells.tx_dbm[None, :] - loss[:, site_of]) + gain
-            else:
-                rx = cells.tx_dbm[None, :] - loss[:, site_of]
-                rx[:, sec] += gain
+        return loss, sigma, rho
+
+    def _received_dbm(
+        self, loss: FloatArray, dx: FloatArray, dy: FloatArray, heights: FloatArray,
+        index: IntArray,
+    ) -> FloatArray:
+        """Received power per (UE, cell): site path loss, plus the sector gain where sectored."""
+        cells, site_of = self.cells, self._site_of
+        if not len(self._sectored):
+            rx: FloatArray = cells.tx_dbm[None, :] - loss[:, site_of]
+            return rx
+        sec = self._sectored
+        # Angles per site, pre-scaled to table indices; per sector only a shift.
+        # Offsets lie in (-540, 540) deg and tilted zeniths in (-180, 270) deg, so
+        # both index their tables directly, without a modulo.
+        h_pos = (np.degrees(np.arctan2(dy, dx)) + 540.0) * ANGLE_RES
+        # Elevation depends on the distance alone (per site and UE height), so
+        # it is read from the path-loss grid's index rather than an arctan2.
+        v_pos = self._elevation_pos(heights, index)
+        every = len(sec) == cells.n
+        of = site_of if every else site_of[sec]
+        h_idx = (h_pos[:, of] - self._h_shift).astype(np.int64)
+        v_idx = (v_pos[:, of] - self._v_shift).astype(np.int64)
+        gain = SECTOR.max_gain_dbi - np.minimum(-(H_TABLE[h_idx] + V_TABLE[v_idx]),
+                                                SECTOR.a_max_db)
+        if every:
+            rx = (cells.tx_dbm[None, :] - loss[:, site_of]) + gain
         else:
             rx = cells.tx_dbm[None, :] - loss[:, site_of]
-        self.rx_dbm[rows] = rx
-        self._rsrp[rows] = rx - self._rsrp_offset[None, :]
-        self._rx_mw[rows] = np.exp(rx.astype(np.float32) * np.float32(math.log(10.0) / 10.0))
+            rx[:, sec] += gain
+        return rx
 
     def _elevation_pos(self, heights: FloatArray, index: IntArray) -> FloatArray:
         """Vertical-pattern table position of each (UE, site) at its grid distance."""

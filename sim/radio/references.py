@@ -18,7 +18,7 @@ from sim.radio.schema import (
     UeRadioSpec,
 )
 from sim.scenario.problems import Problem, did_you_mean
-from sim.scenario.schema import Scenario, UserGroup
+from sim.scenario.schema import Node, Scenario, UserGroup
 
 __all__ = ["cell_names", "check_radio", "frequency_range", "trace_problems"]
 
@@ -53,55 +53,76 @@ def _bandwidth_problem(cell: CellDefaults) -> str | None:
 
 def check_radio(scenario: Scenario) -> list[Problem]:
     """Problems of the radio section and of the user groups that use it."""
-    problems: list[Problem] = []
     radio = scenario.radio
     groups = [(i, n) for i, n in enumerate(scenario.nodes)
               if isinstance(n, UserGroup) and n.radio is not None]
     if radio is None:
-        for i, _ in groups:
-            problems.append(Problem(("nodes", i, "radio"),
-                                    "radio users need a top-level `radio:` section with cells"))
-        return problems
-    nodes = {n.name: n for n in scenario.nodes}
+        return [Problem(("nodes", i, "radio"),
+                        "radio users need a top-level `radio:` section with cells")
+                for i, _ in groups]
     names = cell_names(radio)
-    seen: dict[str, int] = {}
-    for j, name in enumerate(names):
-        if name in seen:
-            loc: tuple[str | int, ...] = ("radio", "cells", j, "name") \
-                if j < len(radio.cells) else ("radio", "layout")
-            problems.append(Problem(loc, f'duplicate cell name "{name}"'))
-        seen.setdefault(name, j)
     configs: list[tuple[tuple[str | int, ...], CellDefaults]] = [
         (("radio", "cells", j), c) for j, c in enumerate(radio.cells)]
     if radio.layout is not None:
         configs.append((("radio", "layout"), radio.layout))
+    nodes = {n.name: n for n in scenario.nodes}
     anchors = {g.attach for _, g in groups}
+    problems = _duplicate_cells(names, len(radio.cells))
     for loc, cell in configs:
-        message = _bandwidth_problem(cell)
-        if message is not None:
-            problems.append(Problem((*loc, "bandwidth"), message))
-        if cell.attach is not None:
-            if cell.attach not in nodes or isinstance(nodes[cell.attach], UserGroup):
-                problems.append(Problem((*loc, "attach"), f'"{cell.attach}" is not a site or '
-                                        f"router{did_you_mean(cell.attach, nodes)}"))
-            elif anchors and anchors != {cell.attach}:
-                problems.append(Problem((*loc, "attach"), "cells must attach where their radio "
-                                        f"users attach ({', '.join(sorted(anchors))})"))
+        problems += _cell_problems(loc, cell, nodes, anchors)
     numerologies = {c.numerology for _, c in configs}
     if len(numerologies) > 1:
         problems.append(Problem(("radio",), "all cells must share one numerology "
                                 f"(found {sorted(numerologies)})"))
     for i, group in groups:
-        assert group.radio is not None
-        problem = _start_outside_area(group.radio, radio)
-        if problem is not None:
-            problems.append(Problem(("nodes", i, "radio", "mobility", "area"), problem))
-        placement = group.radio.placement
-        if isinstance(placement, DiscPlacement) and isinstance(placement.center, str) \
-                and placement.center not in seen:
-            problems.append(Problem(("nodes", i, "radio", "placement", "center"),
-                                    f'"{placement.center}" is not a cell'
-                                    f"{did_you_mean(placement.center, names)}"))
+        problems += _group_problems(i, group, radio, names)
+    return problems
+
+
+def _duplicate_cells(names: list[str], explicit: int) -> list[Problem]:
+    """Each repeated cell name, at the explicit cell or, for generated names, the layout."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for j, name in enumerate(names):
+        if name in seen:
+            loc: tuple[str | int, ...] = ("radio", "cells", j, "name") \
+                if j < explicit else ("radio", "layout")
+            problems.append(Problem(loc, f'duplicate cell name "{name}"'))
+        seen.add(name)
+    return problems
+
+
+def _cell_problems(loc: tuple[str | int, ...], cell: CellDefaults, nodes: dict[str, Node],
+                   anchors: set[str]) -> list[Problem]:
+    """A cell's bandwidth in the N_RB tables; its `attach` a site or router, the users' one."""
+    problems: list[Problem] = []
+    message = _bandwidth_problem(cell)
+    if message is not None:
+        problems.append(Problem((*loc, "bandwidth"), message))
+    if cell.attach is not None:
+        if cell.attach not in nodes or isinstance(nodes[cell.attach], UserGroup):
+            problems.append(Problem((*loc, "attach"), f'"{cell.attach}" is not a site or '
+                                    f"router{did_you_mean(cell.attach, nodes)}"))
+        elif anchors and anchors != {cell.attach}:
+            problems.append(Problem((*loc, "attach"), "cells must attach where their radio "
+                                    f"users attach ({', '.join(sorted(anchors))})"))
+    return problems
+
+
+def _group_problems(i: int, group: UserGroup, radio: RadioSpec,
+                    names: list[str]) -> list[Problem]:
+    """A radio user group placed inside its waypoint area, around a cell that exists."""
+    assert group.radio is not None
+    problems: list[Problem] = []
+    problem = _start_outside_area(group.radio, radio)
+    if problem is not None:
+        problems.append(Problem(("nodes", i, "radio", "mobility", "area"), problem))
+    placement = group.radio.placement
+    if isinstance(placement, DiscPlacement) and isinstance(placement.center, str) \
+            and placement.center not in names:
+        problems.append(Problem(("nodes", i, "radio", "placement", "center"),
+                                f'"{placement.center}" is not a cell'
+                                f"{did_you_mean(placement.center, names)}"))
     return problems
 
 

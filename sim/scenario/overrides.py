@@ -130,37 +130,9 @@ def _apply(root: dict[str, Any], override: Override) -> Loc:
     loc: list[str | int] = []
     container: Any = root
     for number, (kind, step) in enumerate(override.steps):
-        last = number == len(override.steps) - 1
-        if kind == "key":
-            if not isinstance(container, dict):
-                raise _OverrideError(f"{_describe(tuple(loc))} is not a mapping")
-            slot: str | int = str(step)
-        else:
-            if not isinstance(container, list):
-                raise _OverrideError(f"{_describe(tuple(loc))} is not a list")
-            if kind == "index":
-                assert isinstance(step, int)
-                if step >= len(container):
-                    count = len(container)
-                    raise _OverrideError(
-                        f"{_describe(tuple(loc))} has {count} element{'' if count == 1 else 's'}"
-                        f", no index {step}"
-                    )
-                slot = step
-            else:
-                matches = [
-                    i for i, item in enumerate(container)
-                    if isinstance(item, dict) and item.get("name") == step
-                ]
-                if not matches:
-                    raise _OverrideError(f'no element of {_describe(tuple(loc))} has name "{step}"')
-                if len(matches) > 1:
-                    raise _OverrideError(
-                        f'{len(matches)} elements of {_describe(tuple(loc))} have name "{step}"'
-                    )
-                slot = matches[0]
+        slot = _slot(container, kind, step, tuple(loc))
         loc.append(slot)
-        if last:
+        if number == len(override.steps) - 1:
             container[slot] = override.value
             break
         if isinstance(container, dict):
@@ -171,6 +143,34 @@ def _apply(root: dict[str, Any], override: Override) -> Loc:
         container[slot] = child
         container = child
     return tuple(loc)
+
+
+def _slot(container: Any, kind: str, step: str | int, loc: Loc) -> str | int:
+    """Where one step of a path lands in `container` (at `loc`): a key or a list index."""
+    if kind == "key":
+        if not isinstance(container, dict):
+            raise _OverrideError(f"{_describe(loc)} is not a mapping")
+        return str(step)
+    if not isinstance(container, list):
+        raise _OverrideError(f"{_describe(loc)} is not a list")
+    if kind == "index":
+        assert isinstance(step, int)
+        if step >= len(container):
+            count = len(container)
+            raise _OverrideError(
+                f"{_describe(loc)} has {count} element{'' if count == 1 else 's'}"
+                f", no index {step}"
+            )
+        return step
+    matches = [
+        i for i, item in enumerate(container)
+        if isinstance(item, dict) and item.get("name") == step
+    ]
+    if not matches:
+        raise _OverrideError(f'no element of {_describe(loc)} has name "{step}"')
+    if len(matches) > 1:
+        raise _OverrideError(f'{len(matches)} elements of {_describe(loc)} have name "{step}"')
+    return matches[0]
 
 
 def _copy(value: Any) -> Any:

@@ -126,45 +126,25 @@ def _one_of(values: Iterable[object]) -> str:
     return ", ".join(sorted(str(v) for v in values))
 
 
-def _message(error: ErrorDetails, walk: _Walk) -> tuple[list[str | int], str, bool]:
-    """(YAML path, message, whether the message already shows the value)."""
+_Message = tuple[list[str | int], str, bool]
+"""(YAML path, message, whether the message already shows the value)."""
+
+
+def _message(error: ErrorDetails, walk: _Walk) -> _Message:
+    """One pydantic error in the scenario's words, at its YAML path."""
     kind = error["type"]
     value = error.get("input")
     loc = walk.loc
     if kind in ("extra_forbidden", "invalid_key"):
         walk.on_key = True  # point at the key itself, not at its value
     if kind == "extra_forbidden":
-        key = loc[-1] if loc else ""
-        allowed = _keys_of(walk.parent_model)
-        hint = did_you_mean(key, allowed)
-        if not hint and allowed:
-            hint = f" (expected one of: {', '.join(allowed)})"
-        return loc, f"unknown key {_show(key)}{hint}", True
+        return _unknown_key(walk)
     if kind == "missing":
         return loc[:-1], f"missing required key {_show(loc[-1] if loc else '')}", True
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        node = walk.node
-        key = node.key if isinstance(node, TaggedNode) and node.key else "kind"
-        tags = node.tags if isinstance(node, TaggedNode) else ()
-        expected = f"expected one of: {_one_of(tags)}"
-        if kind == "union_tag_not_found" or not isinstance(value, dict) or key not in value:
-            if not isinstance(value, dict):
-                return loc, f"expected a mapping with a {_show(key)} key (got {_show(value)})", True
-            return loc, f"missing required key {_show(key)} ({expected})", True
-        tag = value[key]
-        hint = did_you_mean(tag, tags).removeprefix(" (").removesuffix(")")
-        hint = f"{hint}; " if hint else ""
-        return [*loc, key], f"{_show(tag)} is not a valid {key} ({hint}{expected})", True
+        return _bad_tag(kind, value, walk)
     if kind == "literal_error":
-        allowed_values: tuple[object, ...] = (
-            walk.node.values if isinstance(walk.node, LiteralNode) else ()
-        )
-        what = loc[-1] if loc and isinstance(loc[-1], str) else "value"
-        hint = did_you_mean(value, [str(v) for v in allowed_values])
-        hint = hint.removeprefix(" (").removesuffix(")") + "; " if hint else ""
-        expected = _one_of(allowed_values) if allowed_values else error["ctx"]["expected"]
-        message = f"{_show(value)} is not a valid {what} ({hint}expected one of: {expected})"
-        return loc, message, True
+        return _bad_literal(error, walk)
     if kind == "value_error":
         return loc, error["msg"].removeprefix("Value error, "), True
     if kind in ("quantity", "range"):
@@ -178,6 +158,47 @@ def _message(error: ErrorDetails, walk: _Walk) -> tuple[list[str | int], str, bo
     if bound is not None:
         return loc, bound if kind.startswith("too_") else f"{_show(value)} {bound}", True
     return loc, _FRIENDLY.get(kind, error["msg"]), False
+
+
+def _unknown_key(walk: _Walk) -> _Message:
+    """A key the model does not have: the nearest one, else every key it has."""
+    loc = walk.loc
+    key = loc[-1] if loc else ""
+    allowed = _keys_of(walk.parent_model)
+    hint = did_you_mean(key, allowed)
+    if not hint and allowed:
+        hint = f" (expected one of: {', '.join(allowed)})"
+    return loc, f"unknown key {_show(key)}{hint}", True
+
+
+def _bad_tag(kind: str, value: object, walk: _Walk) -> _Message:
+    """A tagged union whose tag key is missing or names no member: list the members."""
+    loc, node = walk.loc, walk.node
+    key = node.key if isinstance(node, TaggedNode) and node.key else "kind"
+    tags = node.tags if isinstance(node, TaggedNode) else ()
+    expected = f"expected one of: {_one_of(tags)}"
+    if kind == "union_tag_not_found" or not isinstance(value, dict) or key not in value:
+        if not isinstance(value, dict):
+            return loc, f"expected a mapping with a {_show(key)} key (got {_show(value)})", True
+        return loc, f"missing required key {_show(key)} ({expected})", True
+    tag = value[key]
+    hint = did_you_mean(tag, tags).removeprefix(" (").removesuffix(")")
+    hint = f"{hint}; " if hint else ""
+    return [*loc, key], f"{_show(tag)} is not a valid {key} ({hint}{expected})", True
+
+
+def _bad_literal(error: ErrorDetails, walk: _Walk) -> _Message:
+    """A value outside a fixed set, named after its key, with the set (nearest first)."""
+    loc, value = walk.loc, error.get("input")
+    allowed_values: tuple[object, ...] = (
+        walk.node.values if isinstance(walk.node, LiteralNode) else ()
+    )
+    what = loc[-1] if loc and isinstance(loc[-1], str) else "value"
+    hint = did_you_mean(value, [str(v) for v in allowed_values])
+    hint = hint.removeprefix(" (").removesuffix(")") + "; " if hint else ""
+    expected = _one_of(allowed_values) if allowed_values else error["ctx"]["expected"]
+    message = f"{_show(value)} is not a valid {what} ({hint}expected one of: {expected})"
+    return loc, message, True
 
 
 def _bound_message(kind: str, ctx: Mapping[str, Any]) -> str | None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sim.extras import require_extra
 from sim.run.process_guard import GRACE_S, die_with
 from sim.scenario.problems import ScenarioError
 from sim.sweep.plan import PlannedRun
@@ -224,6 +225,7 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
 
 def _distributed() -> Any:
     """The ``distributed`` module, imported only for --dask (it has no type hints)."""
+    require_extra("dask", "the Dask backend (--dask)")
     return importlib.import_module("distributed")
 
 

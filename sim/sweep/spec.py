@@ -196,21 +196,32 @@ def _parameter_problems(spec: SweepSpec) -> list[Problem]:
             problems.append(Problem(where, f'column "{param.column}" is already parameters'
                                            f"[{columns[param.column]}]; give a distinct name"))
         columns.setdefault(param.column, i)
-        for j, value in enumerate(param.values):
-            if not _same(parse_value(yaml_text(value)), value):
-                problems.append(Problem((*at, "values", j), "this value cannot be passed on"))
-            first = next(k for k, v in enumerate(param.values) if _same(v, value))
-            if first < j and spec.mode == "grid":
-                problems.append(Problem((*at, "values", j),
-                                        f"duplicate value (same as values[{first}])"))
+        problems += _value_problems(param, at, spec.mode == "grid")
     if spec.mode == "zip":
-        counts = [len(p.values) for p in spec.parameters]
-        for i, count in enumerate(counts):
-            if count != counts[0]:
-                problems.append(Problem(("parameters", i, "values"),
-                                        f"has {count} values, parameters[0] has {counts[0]}: "
-                                        "zip mode takes the i-th value of every parameter"))
+        problems += _zip_problems(spec)
     return problems
+
+
+def _value_problems(param: Parameter, at: Loc, grid: bool) -> list[Problem]:
+    """Values that would not survive the trip through ``--set``; repeats in a grid."""
+    problems: list[Problem] = []
+    for j, value in enumerate(param.values):
+        if not _same(parse_value(yaml_text(value)), value):
+            problems.append(Problem((*at, "values", j), "this value cannot be passed on"))
+        first = next(k for k, v in enumerate(param.values) if _same(v, value))
+        if first < j and grid:
+            problems.append(Problem((*at, "values", j),
+                                    f"duplicate value (same as values[{first}])"))
+    return problems
+
+
+def _zip_problems(spec: SweepSpec) -> list[Problem]:
+    """Zip mode pairs the i-th values: every parameter needs as many as the first."""
+    counts = [len(p.values) for p in spec.parameters]
+    return [Problem(("parameters", i, "values"),
+                    f"has {count} values, parameters[0] has {counts[0]}: "
+                    "zip mode takes the i-th value of every parameter")
+            for i, count in enumerate(counts) if count != counts[0]]
 
 
 def _fixed_problems(spec: SweepSpec) -> list[Problem]:

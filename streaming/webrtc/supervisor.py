@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 import streaming
+from sim.extras import require_extra
 from streaming.webrtc.control import LIMIT, Channel, host_candidate, point_candidates_at
 from streaming.webrtc.impair import DirectionCounters, ImpairedLeg
 from streaming.webrtc.peer import now_us
@@ -372,6 +373,7 @@ def remove_stale_temp(tmp: Path | None = None) -> list[Path]:
 def run_live(plan: LivePlan, options: LiveOptions) -> LiveResult:
     """Play the plan's live class through real processes; raises :class:`LiveError`,
     or KeyboardInterrupt on Ctrl-C or SIGTERM, after every peer has stopped."""
+    require_extra("live", "the live mode")  # the peers import aiortc: fail here, not in them
     remove_stale_temp()
     with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder, \
             _terminate_as_interrupt():
