@@ -45,7 +45,7 @@ from edge.placement import (
     placement_problems,
 )
 from edge.plots import EDGE_PLOTS
-from edge.recommender import ItemCosineRecommender, synthetic_interactions
+from edge.recommender import RECOMMENDERS, synthetic_interactions
 from edge.schema import CourseLearningSpec
 from sim.engine import Wake
 from sim.net.network import Route
@@ -158,7 +158,7 @@ class CourseLearning:
         self.interactions = synthetic_interactions(total, spec.courses,
                                                    streams(f"workload/{name}/interactions"),
                                                    alpha=spec.alpha)
-        self.recommender = ItemCosineRecommender()
+        self.recommender = RECOMMENDERS.get(spec.recommender)()
         self.recommender.fit(self.interactions.matrix)
         self.policy = make_placement(spec.placement)
         origin = video_site(topo, spec.origin, "")

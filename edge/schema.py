@@ -6,10 +6,11 @@ read these objects (docs/edge.md).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.plugin_name import PluginName
 from sim.scenario.problems import Loc
 from sim.scenario.quantities import (
     Duration,
@@ -21,7 +22,7 @@ from sim.scenario.quantities import (
 )
 from sim.scenario.references import THE_CLOUD, ReferenceChecker, quoted
 from sim.scenario.schema import Arrivals
-from sim.scenario.spec_base import Name, Spec
+from sim.scenario.spec_base import Name, QuietSpec, Spec
 from sim.scenario.workload_spec import WorkloadSpec
 
 __all__ = ["CourseLearningSpec", "PlacementSpec", "RequestResponseSpec", "SettlementSpec"]
@@ -35,7 +36,7 @@ class PlacementSpec(Spec):
     orchestrator with fresh load reports would (docs/edge.md).
     """
 
-    policy: Literal["cloud_only", "nearest_mec", "least_loaded", "latency_aware"] = Field(
+    policy: Annotated[str, PluginName("edge.placement:PLACEMENTS")] = Field(
         description="cloud_only, nearest_mec (least propagation delay), least_loaded "
         "(fewest jobs per server) or latency_aware (nearest site expected within `budget`).")
     budget: PositiveDuration | None = Field(
@@ -92,7 +93,7 @@ class SettlementSpec(Spec):
     response_size: Size = Field(500.0, description="Bytes of its receipt.")
 
 
-class CourseLearningSpec(WorkloadSpec):
+class CourseLearningSpec(WorkloadSpec, QuietSpec):
     """Learners who ask for recommendations, pick a course and stream it through a cache.
 
     Each learner loops: ask the recommendation service (a `job` placed by
@@ -103,6 +104,8 @@ class CourseLearningSpec(WorkloadSpec):
     With `prefetch_segments` > 0 the MEC site pushes the first segments of every
     recommended course into its cache as soon as the answer leaves.
     """
+
+    quiet: ClassVar[tuple[str, ...]] = ("recommender",)
 
     kind: Literal["course_learning"]
     name: Name = Field(description="Workload name; the label in results.")
@@ -134,7 +137,11 @@ class CourseLearningSpec(WorkloadSpec):
     placement: PlacementSpec = Field(
         default_factory=lambda: PlacementSpec(policy="nearest_mec"),
         description="Where each recommendation is computed.")
-    cache: Literal["lru", "lfu", "fifo", "static_top_k"] = Field(
+    recommender: Annotated[str, PluginName("edge.recommender:RECOMMENDERS")] = Field(
+        "item_cosine", description="Recommender fitted on the synthetic learner x course "
+        "matrix: item_cosine (item-based collaborative filtering) or popularity (the most "
+        "watched courses not yet taken); see docs/edge.md.")
+    cache: Annotated[str, PluginName("edge.cache:CACHES")] = Field(
         "lru", description="Cache policy at MEC sites: lru, lfu, fifo, or static_top_k (the "
         "most popular watched segments at the start of the run, fixed; misses are never "
         "admitted).")

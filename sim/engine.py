@@ -1,8 +1,9 @@
 """The discrete-event engine of one run: a simpy environment and the run's random streams.
 
-Models schedule work with :func:`call_at` (a callback after a delay) instead of a
-simpy process per request: one event object and one heap entry per step, which is
-what lets a Python simulator move hundreds of thousands of requests per second.
+Models schedule work with :func:`call_later` / :meth:`Engine.call_later` (a
+callback after a delay, a :class:`Wake`) instead of a simpy process per request:
+one event object and one heap entry per step, which is what lets a Python
+simulator move hundreds of thousands of requests per second.
 Processes remain available for models where readability matters more than speed.
 """
 

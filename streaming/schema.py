@@ -7,10 +7,11 @@ names with their sources.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.plugin_name import PluginName
 from sim.scenario.problems import Loc
 from sim.scenario.quantities import (
     Duration,
@@ -31,7 +32,7 @@ __all__ = ["AbrSpec", "CourseVideoSpec", "FrameStreamSpec", "LiveClassSpec", "Qo
 class AbrSpec(Spec):
     """The adaptive-bitrate policy of every session of a video workload."""
 
-    name: Literal["throughput", "bba", "bola", "bola_e", "dynamic", "fixed"] = Field(
+    name: Annotated[str, PluginName("streaming.abr:ABR")] = Field(
         "throughput", description="throughput (rate-based), bba (buffer-based BBA-0), "
         "bola (BOLA-BASIC), bola_e (BOLA-E of the DASH reference player), dynamic "
         "(dash.js DYNAMIC: throughput at low buffer, BOLA-E above 10 s) or fixed (one "

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from sim.scenario.plugin_name import PluginName
 from sim.scenario.quantities import (
     Angle,
     Coordinate,
@@ -68,7 +69,7 @@ class CellDefaults(_Spec):
     height: PositiveLength | None = Field(
         None, description="Antenna height (default: TR 38.901's for the deployment: UMa 25 m, "
         "UMi 10 m, RMa 35 m, InH 3 m).")
-    deployment: Literal["UMa", "UMi", "RMa", "InH"] = Field(
+    deployment: Annotated[str, PluginName("sim.radio.pathloss:PATHLOSS")] = Field(
         "UMa", description="TR 38.901 scenario of the path-loss model.")
     duplex: DuplexSpec = Field(default_factory=DuplexSpec, description="Duplex mode.")
     layers: int = Field(2, ge=1, le=8, description="Downlink MIMO layers.")
@@ -114,7 +115,7 @@ class RadioSpec(_Spec):
 
     cells: list[CellSpec] = Field(default_factory=list, description="Cells at given positions.")
     layout: HexLayoutSpec | None = Field(None, description="Generated hexagonal layout.")
-    scheduler: Literal["round_robin", "proportional_fair", "max_ci"] = Field(
+    scheduler: Annotated[str, PluginName("sim.radio.scheduler:SCHEDULERS")] = Field(
         "proportional_fair", description="Cell scheduler.")
     pf_window: PositiveDuration = Field(
         1.0, description="Averaging window of the proportional fair scheduler.")

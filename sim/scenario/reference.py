@@ -19,6 +19,7 @@ from annotated_types import Ge, Gt, Le, Lt, MinLen
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from sim.scenario.plugin_name import PluginName
 from sim.scenario.quantities import QuantityInfo
 from sim.scenario.schema import Scenario
 from sim.scenario.spec_base import Name
@@ -101,6 +102,9 @@ def _scalar_text(node: ScalarNode) -> str:
     for item in node.meta:
         if isinstance(item, QuantityInfo):
             return f"{item.kind} {item.bounds}"
+        if isinstance(item, PluginName):
+            listed = ", ".join(f'`"{name}"`' for name in item.names())
+            return f"name of a {item.resolve().kind} plug-in: {listed}"
     if node.py is str:
         return "name" if any(m in node.meta for m in get_args(Name)[1:]) else "string"
     names = {int: "int", float: "number", bool: "bool"}
