@@ -11,14 +11,15 @@ order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from sim.registry import Registry
-from sim.scenario.schema import DeterministicArrivals, PoissonArrivals
+from sim.scenario.schema import ArrivalSpec, DeterministicArrivals, PoissonArrivals
 
-__all__ = ["ARRIVALS", "ArrivalStream", "make_arrivals"]
+__all__ = ["ARRIVALS", "ArrivalProcess", "ArrivalStream", "make_arrivals"]
 
 
 class ArrivalStream(Protocol):
@@ -75,20 +76,34 @@ class DeterministicStream:
 
 
 StreamFactory = Callable[[Any, int, np.random.Generator], ArrivalStream]
-ARRIVALS: Registry[StreamFactory] = Registry("arrivals")
 
 
-@ARRIVALS.register("poisson")
+@dataclass(frozen=True)
+class ArrivalProcess:
+    """An arrival plug-in: its spec (an :class:`~sim.scenario.schema.ArrivalSpec` with a
+    ``process`` Literal of its name) and how the merged stream of `users` is made."""
+
+    spec_class: type[ArrivalSpec]
+    stream: StreamFactory
+
+
+ARRIVALS: Registry[ArrivalProcess] = Registry("arrivals")
+
+
 def _poisson(spec: PoissonArrivals, users: int, rng: np.random.Generator) -> ArrivalStream:
     return PoissonStream(spec.rate, users, rng)
 
 
-@ARRIVALS.register("deterministic")
 def _deterministic(
     spec: DeterministicArrivals, users: int, rng: np.random.Generator
 ) -> ArrivalStream:
     return DeterministicStream(spec.rate, users, rng)
 
 
+ARRIVALS.register("poisson")(ArrivalProcess(PoissonArrivals, _poisson))
+ARRIVALS.register("deterministic")(ArrivalProcess(DeterministicArrivals, _deterministic))
+
+
 def make_arrivals(spec: Any, users: int, rng: np.random.Generator) -> ArrivalStream:
-    return ARRIVALS.get(spec.process)(spec, users, rng)
+    """The merged arrival stream of `users` users following `spec`."""
+    return ARRIVALS.get(spec.process).stream(spec, users, rng)

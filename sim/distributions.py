@@ -9,6 +9,7 @@ reproducible.  The registry is keyed by the ``dist`` name used in YAML.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,11 +19,12 @@ from sim.scenario.schema import (
     DeterministicDist,
     EmpiricalDist,
     ExponentialDist,
+    JobCost,
     LognormalDist,
     UniformDist,
 )
 
-__all__ = ["BLOCK", "SAMPLERS", "Sampler", "make_sampler"]
+__all__ = ["BLOCK", "SAMPLERS", "Distribution", "Sampler", "make_sampler"]
 
 BLOCK = 4096
 """Variates drawn per refill."""
@@ -64,38 +66,53 @@ class ConstantSampler:
 
 
 SamplerFactory = Callable[[Any, np.random.Generator], Sampler]
-SAMPLERS: Registry[SamplerFactory] = Registry("distribution")
 
 
-@SAMPLERS.register("deterministic")
+@dataclass(frozen=True)
+class Distribution:
+    """A distribution plug-in: its spec (a :class:`~sim.scenario.schema.JobCost` with a
+    ``dist`` Literal of its name) and how a sampler is made from a spec and a stream."""
+
+    spec_class: type[JobCost]
+    sampler: SamplerFactory
+
+
+SAMPLERS: Registry[Distribution] = Registry("distribution")
+
+
 def _deterministic(spec: DeterministicDist, rng: np.random.Generator) -> Sampler:
     return ConstantSampler(spec.value)
 
 
-@SAMPLERS.register("exponential")
 def _exponential(spec: ExponentialDist, rng: np.random.Generator) -> Sampler:
     mean = spec.mean()
     return BlockSampler(lambda n: rng.exponential(mean, n))
 
 
-@SAMPLERS.register("lognormal")
 def _lognormal(spec: LognormalDist, rng: np.random.Generator) -> Sampler:
     mu, sigma = spec.log_params()
     return BlockSampler(lambda n: rng.lognormal(mu, sigma, n))
 
 
-@SAMPLERS.register("uniform")
 def _uniform(spec: UniformDist, rng: np.random.Generator) -> Sampler:
     low, high = spec.low, spec.high
     return BlockSampler(lambda n: rng.uniform(low, high, n))
 
 
-@SAMPLERS.register("empirical")
 def _empirical(spec: EmpiricalDist, rng: np.random.Generator) -> Sampler:
     values = np.asarray(spec.values, dtype=float)
     return BlockSampler(lambda n: values[rng.integers(0, len(values), n)])
 
 
+for _name, _spec, _factory in (
+        ("deterministic", DeterministicDist, _deterministic),
+        ("exponential", ExponentialDist, _exponential),
+        ("lognormal", LognormalDist, _lognormal),
+        ("uniform", UniformDist, _uniform),
+        ("empirical", EmpiricalDist, _empirical)):
+    SAMPLERS.register(_name)(Distribution(_spec, _factory))
+
+
 def make_sampler(spec: Any, rng: np.random.Generator) -> Sampler:
     """The sampler for a distribution spec (anything with a ``dist`` name)."""
-    return SAMPLERS.get(spec.dist)(spec, rng)
+    return SAMPLERS.get(spec.dist).sampler(spec, rng)

@@ -10,11 +10,10 @@ at one alternative instead of listing all of them.
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -23,6 +22,7 @@ from pydantic import (
 
 from sim.radio.schema import RadioSpec, UeRadioSpec
 from sim.scenario.limits import MAX_LOGNORMAL_CV, MAX_SEED
+from sim.scenario.plugin_union import PluginUnion
 from sim.scenario.quantities import (
     Duration,
     Frequency,
@@ -150,14 +150,26 @@ JobMemory = Annotated[Size, Field(
     "site's `memory` it bounds the jobs served at once.")]
 
 
-class _JobCost(QuietSpec):
-    """What one job of a kind costs a site: its service time (the subclasses) and its
-    `memory`, declared last in each so that it comes after the distribution's keys."""
+class JobCost(QuietSpec):
+    """What one job of a kind costs a site: its service time (the subclasses, one per
+    distribution plug-in, with a ``dist`` Literal) and its `memory`, declared last in each
+    so that it comes after the distribution's keys."""
 
     quiet: ClassVar[tuple[str, ...]] = ("memory",)
+    dist: str
+    if TYPE_CHECKING:  # a field of each subclass, so it comes after their keys
+        memory: float
+
+    def mean(self) -> float:
+        """Mean service time (s)."""
+        raise NotImplementedError
+
+    def std(self) -> float:
+        """Standard deviation of the service time (s)."""
+        raise NotImplementedError
 
 
-class DeterministicDist(_JobCost):
+class DeterministicDist(JobCost):
     """Always the same value."""
 
     dist: Literal["deterministic"]
@@ -171,7 +183,7 @@ class DeterministicDist(_JobCost):
         return 0.0
 
 
-class ExponentialDist(_JobCost):
+class ExponentialDist(JobCost):
     """Memoryless service times (the M in M/M/c)."""
 
     dist: Literal["exponential"]
@@ -185,7 +197,7 @@ class ExponentialDist(_JobCost):
         return self.mean_
 
 
-class LognormalDist(_JobCost):
+class LognormalDist(JobCost):
     """Right-skewed service times, given by the mean and standard deviation of the times."""
 
     dist: Literal["lognormal"]
@@ -214,7 +226,7 @@ class LognormalDist(_JobCost):
         return math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2)
 
 
-class UniformDist(_JobCost):
+class UniformDist(JobCost):
     """Service times uniform between two bounds."""
 
     dist: Literal["uniform"]
@@ -235,7 +247,7 @@ class UniformDist(_JobCost):
         return (self.high - self.low) / math.sqrt(12.0)
 
 
-class EmpiricalDist(_JobCost):
+class EmpiricalDist(JobCost):
     """Service times drawn uniformly from measured values."""
 
     dist: Literal["empirical"]
@@ -250,10 +262,8 @@ class EmpiricalDist(_JobCost):
         return math.sqrt(math.fsum((v - mean) ** 2 for v in self.values) / len(self.values))
 
 
-ServiceTime = Annotated[
-    DeterministicDist | ExponentialDist | LognormalDist | UniformDist | EmpiricalDist,
-    Field(discriminator="dist"),
-]
+ServiceTime = Annotated[JobCost, PluginUnion("sim.distributions:SAMPLERS", "dist")]
+"""A service-time distribution: the spec of a registered distribution plug-in."""
 
 
 class ComputeSpec(Spec):
@@ -343,21 +353,29 @@ SiteNode = CloudNode | MecNode
 # ----------------------------------------------------------------------- workloads
 
 
-class PoissonArrivals(Spec):
+class ArrivalSpec(Spec):
+    """Base of an arrival process's spec (one per arrival plug-in, with a ``process``
+    Literal)."""
+
+    process: str
+
+
+class PoissonArrivals(ArrivalSpec):
     """Exponential inter-arrival times."""
 
     process: Literal["poisson"]
     rate: Frequency = Field(description='Mean arrivals per second per user, e.g. "1 /s".')
 
 
-class DeterministicArrivals(Spec):
+class DeterministicArrivals(ArrivalSpec):
     """A fixed interval; each user starts at a random phase within the first interval."""
 
     process: Literal["deterministic"]
     rate: Frequency = Field(description="Arrivals per second per user.")
 
 
-Arrivals = Annotated[PoissonArrivals | DeterministicArrivals, Field(discriminator="process")]
+Arrivals = Annotated[ArrivalSpec, PluginUnion("sim.arrivals:ARRIVALS", "process")]
+"""An arrival process: the spec of a registered arrival plug-in."""
 
 
 # ----------------------------------------------------------------------------- QoS
@@ -385,13 +403,7 @@ class OutputSpec(Spec):
 
 
 class Scenario(Spec):
-    """A whole scenario: topology, workloads, run length and QoS targets.
-
-    Its validator is built on first use, not at import: the workloads' specs come
-    from the plug-ins, which are loaded then (:mod:`sim.scenario.workload_spec`).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    """A whole scenario: topology, workloads, run length and QoS targets."""
 
     name: Name = Field(description="Scenario name; results go to results/<name>/.")
     description: str = Field("", description="Free text shown in the summary.")

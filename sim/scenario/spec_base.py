@@ -25,9 +25,12 @@ Name = Annotated[
 
 
 class Spec(BaseModel):
-    """Base of every scenario object: immutable, unknown keys rejected."""
+    """Base of every scenario object: immutable, unknown keys rejected.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validators are built on first use, not at import: the specs of some keys come from
+    plug-ins (:mod:`sim.scenario.plugin_union`), which are loaded then."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class QuietSpec(Spec):

@@ -180,7 +180,7 @@ def resolve(
 ) -> TypeNode:
     """The type node of an annotation (with extra metadata from the field, if any)."""
     tp, collected = _strip_annotated(tp, meta)
-    for item in collected:  # a type assembled from plug-ins (workload_spec._FromPlugins)
+    for item in collected:  # alternatives from a plug-in registry (plugin_union.PluginUnion)
         expanded = getattr(item, "expanded", None)
         if callable(expanded):
             return resolve(expanded())

@@ -10,18 +10,17 @@ third-party workload is validated, located and documented like a built-in one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, GetCoreSchemaHandler
-from pydantic_core import CoreSchema
+from pydantic import Field
 
+from sim.scenario.plugin_union import PluginUnion
 from sim.scenario.spec_base import Name, Spec
 
 if TYPE_CHECKING:
     from sim.scenario.references import ReferenceChecker
 
-__all__ = ["WorkloadEntry", "WorkloadSpec", "workload_union"]
+__all__ = ["WorkloadEntry", "WorkloadSpec"]
 
 
 class WorkloadSpec(Spec):
@@ -36,26 +35,5 @@ class WorkloadSpec(Spec):
         Reachability is checked later, by the workload's ``route_problems``."""
 
 
-def workload_union() -> object:
-    """The annotation of one ``workloads:`` entry: the specs of every loaded workload
-    plug-in, discriminated by ``kind``."""
-    from sim.run.workload import workload_specs  # loads the plug-ins
-
-    specs = tuple(workload_specs().values())
-    if len(specs) == 1:
-        return specs[0]
-    return Annotated[Union[specs], Field(discriminator="kind")]  # noqa: UP007
-
-
-class _FromPlugins:
-    """Marks a field whose type is the union of the workload plug-ins' specs."""
-
-    expanded: Callable[[], object] = staticmethod(workload_union)
-
-    def __get_pydantic_core_schema__(self, source: Any,
-                                     handler: GetCoreSchemaHandler) -> CoreSchema:
-        return handler.generate_schema(workload_union())
-
-
-WorkloadEntry = Annotated[WorkloadSpec, _FromPlugins()]
+WorkloadEntry = Annotated[WorkloadSpec, PluginUnion("sim.run.workload:WORKLOADS", "kind")]
 """One entry of ``workloads:``, typed as the base for code that reads any workload."""

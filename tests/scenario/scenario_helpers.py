@@ -6,13 +6,13 @@ Not a conftest.py: tests/conftest.py already provides a module named ``conftest`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import get_args
+from typing import Annotated, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
-from sim.run.workload import workload_specs
+from sim.scenario.plugin_union import PluginUnion
 from sim.scenario.schema import Scenario
-from sim.scenario.workload_spec import WorkloadSpec
 
 # Line numbers matter: tests replace text on one line and assert its position.
 BASE = """\
@@ -78,23 +78,32 @@ def write(directory: Path, content: str | bytes, name: str = "scenario.yaml") ->
 
 
 def _collect_models(annotation: object, found: dict[type[BaseModel], None]) -> None:
+    if get_origin(annotation) is Annotated:
+        # A key whose alternatives come from a plug-in registry (PluginUnion): its
+        # annotation is the alternatives' base; walk what it validates as instead.
+        _, *meta = get_args(annotation)
+        union = next((m for m in meta if isinstance(m, PluginUnion)), None)
+        if union is not None:
+            _collect_models(union.expanded(), found)
+            return
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if annotation in found:
             return
         found[annotation] = None
         for info in annotation.model_fields.values():
-            _collect_models(info.annotation, found)
+            _collect_models(_annotated(info), found)
         return
     for arg in get_args(annotation):
         _collect_models(arg, found)
+
+
+def _annotated(info: FieldInfo) -> object:
+    """A field's annotation with its metadata (pydantic keeps them apart)."""
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
 
 
 def reachable_models() -> list[type[BaseModel]]:
     """Every model class reachable from Scenario (independent of sim.scenario.typetree)."""
     found: dict[type[BaseModel], None] = {}
     _collect_models(Scenario, found)
-    # `workloads:` is typed as the base; the specs come from the workload plug-ins.
-    del found[WorkloadSpec]
-    for spec in workload_specs().values():
-        _collect_models(spec, found)
     return list(found)
