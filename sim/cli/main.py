@@ -53,7 +53,8 @@ def _default_scenario() -> Path:
 DEFAULT_SCENARIO = _default_scenario()
 """Run when no scenario is given."""
 COMMAND_MODULES = {"check": "sim.cli.check", "plot": "sim.cli.plot", "sweep": "sim.cli.sweep",
-                   "live": "sim.cli.live", "calibrate": "sim.cli.calibrate"}
+                   "live": "sim.cli.live", "calibrate": "sim.cli.calibrate",
+                   "report": "sim.cli.report"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
 COMMANDS = ("run", "validate", *COMMAND_MODULES)
 INTERRUPTIBLE = frozenset({"run", "check", "sweep", "calibrate"})
