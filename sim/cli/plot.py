@@ -108,7 +108,7 @@ def _slug(text: str) -> str:
 def _sweep_figures(folder: Path, ns: argparse.Namespace,
                    formats: tuple[str, ...]) -> list[Path]:
     from sim.plots.runs import cdf_overlay, utilisation_heatmap
-    from sim.plots.sweep import metric_vs_parameter, read_sweep, save_figure
+    from sim.plots.sweep import metric_vs_parameter, read_sweep, save_figure, target_limits
     from sim.scenario.problems import did_you_mean
 
     sweep = read_sweep(folder)
@@ -128,7 +128,8 @@ def _sweep_figures(folder: Path, ns: argparse.Namespace,
     written: list[Path] = []
     for metric in metrics:
         fig = metric_vs_parameter(sweep.points, metric, parameter,
-                                  title=f"{sweep.name}: {metric} vs {parameter}")
+                                  title=f"{sweep.name}: {metric} vs {parameter}",
+                                  limits=target_limits(sweep.points, metric))
         written += save_figure(fig, ns.out, f"{sweep.name}-{_slug(metric)}-vs-{_slug(parameter)}",
                                formats)
     runs = sweep.point_runs()

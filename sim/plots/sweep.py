@@ -34,11 +34,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sim.qos.targets import unit_of
+from sim.qos.targets import parse_bound, unit_of
 from sim.scenario.units import UnitError, parse_duration, parse_rate, parse_size
 
 __all__ = [
     "POINT_COLUMNS",
+    "VERDICT_COLUMNS",
     "Band",
     "Sweep",
     "band_data",
@@ -47,9 +48,12 @@ __all__ = [
     "new_figure",
     "read_sweep",
     "save_figure",
+    "target_limits",
 ]
 
 POINT_COLUMNS = ("point", "metric", "n", "mean", "ci95_low", "ci95_high")
+VERDICT_COLUMNS = ("target", "met")
+"""Columns of points.parquet since sweeps judge their qos targets per point."""
 """Columns of points.parquet that are not swept parameters."""
 FORMATS = ("png", "svg")
 DPI = 120
@@ -117,7 +121,8 @@ class Sweep:
     @property
     def parameters(self) -> list[str]:
         """The swept key paths: every column of points.parquet that is not a statistic."""
-        return [c for c in self.points.column_names if c not in POINT_COLUMNS]
+        return [c for c in self.points.column_names
+                if c not in POINT_COLUMNS and c not in VERDICT_COLUMNS]
 
     @property
     def metrics(self) -> list[str]:
@@ -227,7 +232,8 @@ def _floats(values: Sequence[Any]) -> NDArray[np.float64]:
 def band_data(points: pa.Table, metric: str, parameter: str) -> list[Band]:
     """The curves of `metric` against `parameter`, one per combination of the others."""
     cols = {name: points.column(name).to_pylist() for name in points.column_names}
-    parameters = [c for c in points.column_names if c not in POINT_COLUMNS]
+    parameters = [c for c in points.column_names
+                  if c not in POINT_COLUMNS and c not in VERDICT_COLUMNS]
     if parameter not in parameters:
         raise KeyError(f'"{parameter}" is not a swept parameter (swept: '
                        f'{", ".join(parameters) or "none"})')
@@ -254,9 +260,23 @@ def band_data(points: pa.Table, metric: str, parameter: str) -> list[Band]:
     return bands
 
 
+def target_limits(points: pa.Table, metric: str) -> list[tuple[str, float]]:
+    """The qos bounds on `metric` that points.parquet records (its `target` column, as
+    written, e.g. "<= 200 ms"): (label, SI value); none for sweeps made before it."""
+    if "target" not in points.column_names:
+        return []
+    for row_metric, text in zip(points.column("metric").to_pylist(),
+                                points.column("target").to_pylist(), strict=True):
+        if row_metric == metric and text:
+            return [(part, parse_bound(part[3:], metric)) for part in text.split(", ")]
+    return []
+
+
 def metric_vs_parameter(points: pa.Table, metric: str, parameter: str, *,
-                        title: str | None = None) -> Figure:
-    """Mean of `metric` at each value of `parameter`, with its 95% CI as a shaded band."""
+                        title: str | None = None,
+                        limits: Sequence[tuple[str, float]] = ()) -> Figure:
+    """Mean of `metric` at each value of `parameter`, with its 95% CI as a shaded band,
+    and each `limits` entry (label, bound in SI units: a ``qos:`` target) as a dashed line."""
     bands = band_data(points, metric, parameter)
     factor, ylabel = metric_axis(metric)
     x_factor, x_unit, ticks = bands[0].x_factor, bands[0].x_unit, bands[0].ticks
@@ -273,6 +293,9 @@ def metric_vs_parameter(points: pa.Table, metric: str, parameter: str, *,
                             where=shown, color=line.get_color(), alpha=0.25, linewidth=0,
                             label="95% CI of the mean" if len(bands) == 1
                             else f"{name}: 95% CI")
+    for label, limit in limits:
+        ax.axhline(limit * factor, color="black", linestyle="--", linewidth=1.0,
+                   label=f"target {label}")
     if ticks is not None:
         ax.set_xticks(range(len(ticks)), list(ticks), rotation=30 if len(ticks) > 6 else 0)
     ax.set_xlabel(f"{parameter} ({x_unit})" if x_unit else parameter)

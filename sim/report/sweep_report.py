@@ -4,14 +4,14 @@ figures with CI bands, and the points table."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import yaml
 
-from sim.qos.targets import format_metric, parse_bound
+from sim.qos.point_verdict import judge_point
+from sim.qos.targets import format_metric
 from sim.report.page import Page, Section, TableBlock, svg_figure
 from sim.report.run_report import REPORT
 
@@ -31,36 +31,24 @@ def _targets(folder: Path, manifest: dict[str, Any]) -> list[Any]:
 
 
 def point_verdicts(points: pa.Table, targets: list[Any]) -> dict[int, list[tuple[str, bool]]]:
-    """Per point, (bound text, met) per target bound, judged as `check` judges
-    replications: the 95% CI's upper end against a max, its lower end against a min, the
-    mean where a point has one replication; a metric without data fails."""
-    rows = points.to_pylist()
-    by_point: dict[int, dict[str, dict[str, Any]]] = {}
-    for row in rows:
-        by_point.setdefault(int(row["point"]), {})[row["metric"]] = row
+    """Per point, (metric and bound, met) per target bound (:func:`judge_point`)."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {
+        (int(r["point"]), r["metric"]): r for r in points.to_pylist()}
     out: dict[int, list[tuple[str, bool]]] = {}
-    for point, metrics in sorted(by_point.items()):
+    for point in sorted({p for p, _ in rows}):
         verdicts = []
         for target in targets:
-            row = metrics.get(target.metric)
-            for side, op in (("max", "<="), ("min", ">=")):
-                bound = getattr(target, side)
-                if bound is None:
-                    continue
-                limit = parse_bound(bound, target.metric)
-                met = False
-                if row is not None and row["mean"] is not None and math.isfinite(row["mean"]):
-                    end = row["ci95_high"] if op == "<=" else row["ci95_low"]
-                    judged = row["mean"] if end is None or not math.isfinite(end) else end
-                    met = judged <= limit if op == "<=" else judged >= limit
-                verdicts.append((f"{target.metric} {op} {bound}", met))
+            row = rows.get((point, target.metric), {})
+            for bound, met in judge_point([target], target.metric, row.get("mean"),
+                                          row.get("ci95_low"), row.get("ci95_high")):
+                verdicts.append((f"{target.metric} {bound}", met))
         out[point] = verdicts
     return out
 
 
 def sweep_page(folder: Path) -> Page:
     """The report of the sweep in `folder` (a folder `sweep` wrote)."""
-    from sim.plots.sweep import metric_vs_parameter, read_sweep
+    from sim.plots.sweep import metric_vs_parameter, read_sweep, target_limits
 
     sweep = read_sweep(folder)
     manifest = sweep.manifest
@@ -84,8 +72,10 @@ def sweep_page(folder: Path) -> Page:
                  "a min on its lower end (the mean with one replication), as `check` does."))
     metrics = [t.metric for t in targets] or sorted(
         m for m in set(points.column("metric").to_pylist()) if m.endswith(".latency_s.mean"))
-    figures = [svg_figure(metric_vs_parameter(points, metric, parameters[0]),
-                          f"{metric} against {parameters[0]}, 95% CI bands")
+    figures = [svg_figure(metric_vs_parameter(points, metric, parameters[0],
+                                              limits=target_limits(points, metric)),
+                          f"{metric} against {parameters[0]}, 95% CI bands"
+                          + (", dashed: its target" if target_limits(points, metric) else ""))
                for metric in dict.fromkeys(metrics) if parameters]
     sections.append(Section("Figures", figures=figures))
     shown = [r for r in points.to_pylist() if r["metric"] in set(metrics)]

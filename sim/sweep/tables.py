@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
+from sim.qos.point_verdict import judge_point
 from sim.qos.targets import flatten
 from sim.run.results import read_summary
 from sim.stats import t_interval
@@ -143,8 +145,22 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _targets(plan: SweepPlan) -> list[Any]:
+    """The qos targets of the sweep's runs (read from a finished run's scenario)."""
+    from sim.scenario.schema import Scenario
+
+    for run in plan.runs:
+        path = run.folder / "scenario.yaml"
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            return list(Scenario.model_validate(data).qos)
+    return []
+
+
 def points_table(plan: SweepPlan, runs: pa.Table) -> pa.Table:
-    """Per point and metric: replications with a value, their mean and 95% t interval."""
+    """Per point and metric: replications with a value, their mean and 95% t interval,
+    and for a metric with ``qos:`` targets the bounds and whether the point meets them
+    (:func:`sim.qos.point_verdict.judge_point`; null for other metrics)."""
     groups: dict[tuple[int, str], list[float]] = {}
     for point, metric, value in zip(runs.column("point").to_pylist(),
                                     runs.column("metric").to_pylist(),
@@ -173,6 +189,12 @@ def points_table(plan: SweepPlan, runs: pa.Table) -> pa.Table:
     arrays["mean"] = pa.array(out["mean"], pa.float64())
     arrays["ci95_low"] = pa.array(out["low"], pa.float64())
     arrays["ci95_high"] = pa.array(out["high"], pa.float64())
+    targets = _targets(plan)
+    judged = [judge_point(targets, metric, mean, low, high) for metric, mean, low, high
+              in zip(out["metric"], out["mean"], out["low"], out["high"], strict=True)]
+    arrays["target"] = pa.array([", ".join(b for b, _ in v) if v else None for v in judged],
+                                pa.string())
+    arrays["met"] = pa.array([all(m for _, m in v) if v else None for v in judged], pa.bool_())
     return pa.table(arrays)
 
 

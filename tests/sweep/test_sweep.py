@@ -234,7 +234,7 @@ def test_points_are_replication_means_with_t_intervals(serial: SweepResult) -> N
     runs = pd.read_parquet(serial.runs_table)
     points = pd.read_parquet(serial.points_table)
     assert list(points.columns) == ["point", "nodes[users].count", "metric", "n", "mean",
-                                    "ci95_low", "ci95_high"]
+                                    "ci95_low", "ci95_high", "target", "met"]
     assert len(points) == len(runs) // 3
     for (point, metric), group in runs.groupby(["point", "metric"]):
         row = points[(points.point == point) & (points.metric == metric)].iloc[0]
