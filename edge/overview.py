@@ -42,7 +42,8 @@ def _learning(section: Mapping[str, Any]) -> Table:
 
 REQUESTS = SummarySection(
     "requests", _requests, order=10,
-    counts=frozenset({"sent", "completed", "incomplete", "forwarded", "rejected"}))
+    counts=frozenset({"sent", "completed", "incomplete", "forwarded", "rejected"}),
+    labels={"wait_s": "queue wait"})
 """Requests answered by a compute site (request_response, and the settlements of
 course_learning)."""
 LEARNING = SummarySection(

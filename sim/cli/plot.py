@@ -23,12 +23,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
 
 from sim.cli.common import EXIT_INPUT, EXIT_OK, check_out_dir
+from sim.qos.labels import metric_label
+
+if TYPE_CHECKING:
+    from sim.plots.sweep import FigureStyle
 from sim.scenario.problems import ScenarioError
 
 __all__ = ["add_parser", "resolve", "run"]
@@ -55,6 +59,43 @@ def add_parser(sub: Any) -> None:
                       help="directory for the figures (default: ./plots)")
     plot.add_argument("--format", choices=("png", "svg", "both"), default="png",
                       help="file format (default: png)")
+    paper = plot.add_argument_group("figure options (for papers; applied to every figure)")
+    paper.add_argument("--title", help="title instead of the generated one")
+    paper.add_argument("--xlabel", help="x axis label")
+    paper.add_argument("--ylabel", help="y axis label")
+    paper.add_argument("--logx", action="store_true", help="logarithmic x axis")
+    paper.add_argument("--logy", action="store_true", help="logarithmic y axis")
+    paper.add_argument("--size", type=_size, metavar="WxH",
+                       help="figure size in inches, e.g. 3.5x2.5 (a journal column)")
+    paper.add_argument("--dpi", type=_dpi, default=120,
+                       help="resolution of PNG files in dots per inch (default: 120)")
+
+
+def _size(text: str) -> tuple[float, float]:
+    """``WxH`` in inches."""
+    try:
+        width, height = (float(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give WxH in inches, e.g. 3.5x2.5") from None
+    if not (0 < width <= 50 and 0 < height <= 50):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be in (0, 50] in")
+    return width, height
+
+
+def _dpi(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 10 <= value <= 1200:
+        raise argparse.ArgumentTypeError(f"{value}: give 10 to 1200 dots per inch")
+    return value
+
+
+def _style(ns: argparse.Namespace) -> FigureStyle:
+    from sim.plots.sweep import FigureStyle
+
+    return FigureStyle(ns.title, ns.xlabel, ns.ylabel, ns.logx, ns.logy, ns.size, ns.dpi)
 
 
 class PlotInputError(ValueError):
@@ -128,17 +169,17 @@ def _sweep_figures(folder: Path, ns: argparse.Namespace,
     written: list[Path] = []
     for metric in metrics:
         fig = metric_vs_parameter(sweep.points, metric, parameter,
-                                  title=f"{sweep.name}: {metric} vs {parameter}",
+                                  title=f"{sweep.name}: {metric_label(metric)} vs {parameter}",
                                   limits=target_limits(sweep.points, metric))
         written += save_figure(fig, ns.out, f"{sweep.name}-{_slug(metric)}-vs-{_slug(parameter)}",
-                               formats)
+                               formats, _style(ns))
     runs = sweep.point_runs()
     if runs:
         folders, labels = [r[0] for r in runs], [r[1] for r in runs]
         written += save_figure(cdf_overlay(folders, labels), ns.out,
-                               f"{sweep.name}-latency_cdf_overlay", formats)
+                               f"{sweep.name}-latency_cdf_overlay", formats, _style(ns))
         written += save_figure(utilisation_heatmap(folders, labels), ns.out,
-                               f"{sweep.name}-utilisation_heatmap", formats)
+                               f"{sweep.name}-utilisation_heatmap", formats, _style(ns))
     return written
 
 
@@ -153,12 +194,16 @@ def _run_figures(runs: list[Path], ns: argparse.Namespace,
     )
     from sim.plots.sweep import save_figure
 
-    written = save_figure(cdf_overlay(runs), ns.out, "latency_cdf_overlay", formats)
-    written += save_figure(utilisation_heatmap(runs), ns.out, "utilisation_heatmap", formats)
+    style = _style(ns)
+    written = save_figure(cdf_overlay(runs), ns.out, "latency_cdf_overlay", formats, style)
+    written += save_figure(utilisation_heatmap(runs), ns.out, "utilisation_heatmap", formats,
+                           style)
     for folder in runs:
         stem = _slug(run_label(folder).replace("/", "-"))
-        written += save_figure(time_series(folder), ns.out, f"{stem}-time_series", formats)
-        written += save_figure(topology_figure(folder), ns.out, f"{stem}-topology", formats)
+        written += save_figure(time_series(folder), ns.out, f"{stem}-time_series", formats,
+                               style)
+        written += save_figure(topology_figure(folder), ns.out, f"{stem}-topology", formats,
+                               style)
     return written
 
 

@@ -34,6 +34,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from sim.qos.labels import metric_label
 from sim.qos.targets import parse_bound, unit_of
 from sim.scenario.units import UnitError, parse_duration, parse_rate, parse_size
 
@@ -41,6 +42,7 @@ __all__ = [
     "POINT_COLUMNS",
     "VERDICT_COLUMNS",
     "Band",
+    "FigureStyle",
     "Sweep",
     "band_data",
     "metric_axis",
@@ -72,13 +74,49 @@ def new_figure(size: tuple[float, float] = (8.0, 4.8), rows: int = 1,
     return fig, [row[0] for row in axes]
 
 
+@dataclass(frozen=True)
+class FigureStyle:
+    """What a user may set on a figure for a paper (``plot --title ... --dpi``); None and
+    False keep the figure's own choice."""
+
+    title: str | None = None
+    xlabel: str | None = None
+    ylabel: str | None = None
+    logx: bool = False
+    logy: bool = False
+    size: tuple[float, float] | None = None
+    """Width and height in inches."""
+    dpi: int = DPI
+
+    def apply(self, fig: Figure) -> None:
+        for ax in fig.axes:
+            if ax.get_label() == "<colorbar>":
+                continue
+            if self.title is not None:
+                ax.set_title(self.title)
+            if self.xlabel is not None:
+                ax.set_xlabel(self.xlabel)
+            if self.ylabel is not None:
+                ax.set_ylabel(self.ylabel)
+            if self.logx:
+                ax.set_xscale("log")
+            if self.logy:
+                ax.set_yscale("log")
+        if self.size is not None:
+            fig.set_size_inches(*self.size)
+
+
 def save_figure(fig: Figure, directory: Path, stem: str,
-                formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Write ``directory/<stem>.<format>`` for each format; returns the files.
+                formats: Sequence[str] = ("png",),
+                style: FigureStyle | None = None) -> list[Path]:
+    """Write ``directory/<stem>.<format>`` for each format, with `style` applied; returns
+    the files.
 
     SVG element ids are salted with a fixed string instead of a random one, so
     SVGs are reproducible too (the rc context restores the global setting).
     """
+    style = style or FigureStyle()
+    style.apply(fig)
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for fmt in formats:
@@ -86,13 +124,14 @@ def save_figure(fig: Figure, directory: Path, stem: str,
             raise ValueError(f"unknown figure format {fmt!r}; use one of {FORMATS}")
         path = directory / f"{stem}.{fmt}"
         with mpl.rc_context({"svg.hashsalt": "edgestream"}):
-            fig.savefig(path, dpi=DPI, format=fmt, metadata=_METADATA[fmt])
+            fig.savefig(path, dpi=style.dpi, format=fmt, metadata=_METADATA[fmt])
         written.append(path)
     return written
 
 
 def metric_axis(metric: str) -> tuple[float, str]:
-    """(factor, axis label) that show a metric in a readable unit: seconds as ms, etc."""
+    """(factor, axis label) that show a metric in words and a readable unit: seconds as
+    ms, etc."""
     kind = unit_of(metric)
     factor, unit = {
         "duration": (1e3, "ms"), "size": (1e-6, "MB"), "rate": (1e-6, "Mbit/s"),
@@ -100,7 +139,8 @@ def metric_axis(metric: str) -> tuple[float, str]:
     }[kind]
     if kind == "fraction" and "utilisation" in metric:
         factor, unit = 100.0, "%"
-    return factor, f"{metric} ({unit})" if unit else metric
+    label = metric_label(metric)
+    return factor, f"{label} ({unit})" if unit else label
 
 
 # ------------------------------------------------------------------ sweep files
@@ -300,7 +340,7 @@ def metric_vs_parameter(points: pa.Table, metric: str, parameter: str, *,
         ax.set_xticks(range(len(ticks)), list(ticks), rotation=30 if len(ticks) > 6 else 0)
     ax.set_xlabel(f"{parameter} ({x_unit})" if x_unit else parameter)
     ax.set_ylabel(ylabel)
-    ax.set_title(title or f"{metric} vs {parameter}")
+    ax.set_title(title or f"{metric_label(metric)} vs {parameter}")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return fig

@@ -122,6 +122,8 @@ class SummarySection:
     counts: frozenset[str] = frozenset()
     order: int = 100
     """Position in the terminal overview (lower first)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Display names of leaf keys where the rule of :mod:`sim.qos.labels` reads badly."""
 
 
 class Workload(Protocol):

@@ -113,7 +113,7 @@ def test_figure_draws_the_band(tmp_path: Path) -> None:
     drawn_y = np.asarray(bands[0].get_paths()[0].vertices, dtype=float)[:, 1]
     assert drawn_y.min() == pytest.approx(band.low.min() * 1e3)  # drawn in ms
     assert drawn_y.max() == pytest.approx(band.high.max() * 1e3)
-    assert ax.get_ylabel() == f"{METRIC} (ms)" and ax.get_xlabel() == PARAM
+    assert ax.get_ylabel() == "req: mean latency (ms)" and ax.get_xlabel() == PARAM
     legend = ax.get_legend()
     assert legend is not None
     assert "95% CI of the mean" in [t.get_text() for t in legend.get_texts()]
@@ -142,8 +142,8 @@ def test_categorical_parameter(tmp_path: Path) -> None:
 
 
 def test_metric_axis_units() -> None:
-    assert metric_axis("requests.r.latency_s.p95") == (1e3, "requests.r.latency_s.p95 (ms)")
-    assert metric_axis("sites.m.utilisation") == (100.0, "sites.m.utilisation (%)")
+    assert metric_axis("requests.r.latency_s.p95") == (1e3, "r: 95th percentile latency (ms)")
+    assert metric_axis("sites.m.utilisation") == (100.0, "m: utilisation (%)")
     assert metric_axis("links.a->b.bytes")[1].endswith("(MB)")
     assert metric_axis("requests.r.throughput_per_s")[1].endswith("(1/s)")
 
