@@ -34,6 +34,7 @@ from edge.placement import (
     placement_problems,
 )
 from sim.arrivals import ArrivalStream, make_arrivals
+from sim.distributions import block_sampler
 from sim.engine import Wake
 from sim.network import Route
 from sim.scenario.problems import Problem
@@ -93,9 +94,9 @@ class RequestResponse:
         self._next_id = 0
         self._cols: dict[str, np.ndarray] | None = None
         self._forward = spec.forward_fraction
-        self._coin: list[float] = []
-        self._coin_i = 0
-        self._coin_rng = ctx.engine.streams(f"workload/{spec.name}/forward")
+        coin_rng = ctx.engine.streams(f"workload/{spec.name}/forward")
+        self._coin = block_sampler(coin_rng.random)
+        """Uniform draws for forwarding, one per request that reaches its site."""
         topo = ctx.topology
         self.forward_site: str | None = None
         if spec.forward_fraction > 0:
@@ -179,17 +180,13 @@ class RequestResponse:
         self.net.send(up[user], self.spec.request_size, self._at_site, rec)
 
     def _at_site(self, rec: list[Any]) -> None:
-        if self._forward > 0.0:
-            i = self._coin_i
-            if i == len(self._coin):
-                self._coin = self._coin_rng.random(4096).tolist()
-                i = 0
-            self._coin_i = i + 1
-            if self._coin[i] < self._forward and rec[_SITE] != self._fwd_index:
-                rec[_FWD] = 1
-                self.net.send(self._fwd_routes[rec[_SITE]], self.spec.request_size,
-                              self._at_forward, rec)
-                return
+        # The coin is drawn for every request reaching its site, forwarded or not.
+        if (self._forward > 0.0 and self._coin() < self._forward
+                and rec[_SITE] != self._fwd_index):
+            rec[_FWD] = 1
+            self.net.send(self._fwd_routes[rec[_SITE]], self.spec.request_size,
+                          self._at_forward, rec)
+            return
         rec[_ARRIVE] = self.env._now
         self._site_objs[rec[_SITE]].submit(self.kind, self._served, rec, self.spec.priority)
 
