@@ -389,8 +389,13 @@ class FlowNetwork(SharedMode):
                     (other,) = flows.values()
                     if other.t_end <= now:
                         flows.clear()
-                        if other.passive:
-                            self._report(other)
+                        if other.passive:  # self._report inlined: once per response
+                            other.passive = False
+                            t = other.t_arrive
+                            if t <= self.horizon:
+                                self.messages_delivered += 1
+                                self.bytes_delivered += other.payload
+                                other.fn(other.data, t)
                     elif other.rate + rate > self.capacity[c]:
                         self._enter_shared(
                             [Flow(fid, route, size, left, extra, fn, data, passive)], now)
