@@ -36,6 +36,7 @@ from edge.placement import (
 )
 from edge.schema import RequestResponseSpec
 from sim.arrivals import ArrivalStream, make_arrivals
+from sim.distributions import block_sampler
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
@@ -100,9 +101,9 @@ class RequestResponse:
         self._next_id = 0
         self._cols: dict[str, np.ndarray] | None = None
         self._forward = spec.forward_fraction
-        self._coin: list[float] = []
-        self._coin_i = 0
-        self._coin_rng = ctx.engine.streams(f"workload/{spec.name}/forward")
+        coin_rng = ctx.engine.streams(f"workload/{spec.name}/forward")
+        self._coin = block_sampler(coin_rng.random)
+        """Uniform draws for forwarding, one per request that reaches its site."""
         topo = ctx.topology
         self.forward_site: str | None = None
         if spec.forward_fraction > 0:
@@ -186,17 +187,13 @@ class RequestResponse:
         self.net.send(up[user], self.spec.request_size, self._at_site, rec)
 
     def _at_site(self, rec: list[Any]) -> None:
-        if self._forward > 0.0:
-            i = self._coin_i
-            if i == len(self._coin):
-                self._coin = self._coin_rng.random(4096).tolist()
-                i = 0
-            self._coin_i = i + 1
-            if self._coin[i] < self._forward and rec[_SITE] != self._fwd_index:
-                rec[_FWD] = 1
-                self.net.send(self._fwd_routes[rec[_SITE]], self.spec.request_size,
-                              self._at_forward, rec)
-                return
+        # The coin is drawn for every request reaching its site, forwarded or not.
+        if (self._forward > 0.0 and self._coin() < self._forward
+                and rec[_SITE] != self._fwd_index):
+            rec[_FWD] = 1
+            self.net.send(self._fwd_routes[rec[_SITE]], self.spec.request_size,
+                          self._at_forward, rec)
+            return
         rec[_ARRIVE] = self.env._now
         self._site_objs[rec[_SITE]].submit(self.kind, self._served, rec, self.spec.priority)
 

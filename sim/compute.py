@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from itertools import count
 from typing import Any
 
@@ -47,6 +47,8 @@ class ComputeSite:
         self._fifo: deque[tuple[Sampler, Done, Any, float]] = deque()
         """Waiting jobs: sampler, callback, data, service scale."""
         self._heap: list[tuple[int, int, Sampler, Done, Any, float]] = []
+        self._queued: Sized = self._heap if self.priority else self._fifo
+        """The one of the two that the discipline uses (the other stays empty)."""
         self._seq = count()
         self.samplers: dict[str, Sampler] = {
             kind: make_sampler(dist, streams(f"site/{name}/service/{kind}"))
@@ -92,7 +94,7 @@ class ComputeSite:
         now = self.env._now
         dt = now - self._t_last
         if dt > 0.0:  # the integrals, inlined: this runs once per job
-            self.area_queue += dt * (len(self._heap) + len(self._fifo))
+            self.area_queue += dt * len(self._queued)
             self.area_busy += dt * self.busy
             self._t_last = now
         self.arrivals += 1
@@ -110,7 +112,7 @@ class ComputeSite:
         fifo = self._fifo
         dt = now - self._t_last
         if dt > 0.0:
-            self.area_queue += dt * (len(self._heap) + len(fifo))
+            self.area_queue += dt * len(self._queued)
             self.area_busy += dt * self.busy
             self._t_last = now
         self.completions += 1

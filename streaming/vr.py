@@ -222,7 +222,7 @@ class VrLesson:
         """Send a rendered (or stored) frame down, encoded in step with the sending."""
         headset: _Headset = rec[0]
         size = self.sizes[rec[1] % self.gop]
-        if self.loss.lost(headset.delivery, size):
+        if headset.delivery < 1.0 and self.loss.lost(headset.delivery, size):
             rec[3] = 1.0
         rec[5] = self.net.send(headset.down, size, self._arrived, rec, True, self.encode)
 

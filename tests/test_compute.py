@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from conftest import queue_scenario
 
-from sim.distributions import make_sampler
+from sim.arrivals import make_arrivals
+from sim.distributions import BLOCK, block_sampler, make_sampler
 from sim.run.builder import Run
-from sim.scenario.schema import ComputeSpec, Scenario
+from sim.scenario.schema import ComputeSpec, PoissonArrivals, Scenario
 from sim.stats import t_interval
 
 
@@ -89,3 +90,30 @@ def test_deterministic_arrivals_send_exactly_rate_times_duration() -> None:
     assert set(per_user.tolist()) == {200}
     gaps = np.diff(np.sort(req["t_send"][req["user"] == 3]))
     assert gaps == pytest.approx(np.full(199, 0.5))
+
+
+def test_block_samplers_serve_the_generator_draws_in_order_across_blocks() -> None:
+    """A sampler is numpy's draws of the same stream, one by one, whatever the blocks."""
+    n = 3 * BLOCK + 5
+    rng = np.random.default_rng(7)
+    draw = block_sampler(lambda k: rng.exponential(2.0, k))
+    got = [draw() for _ in range(n)]
+    expect = np.random.default_rng(7).exponential(2.0, n)
+    assert got == expect.tolist()
+    assert all(type(x) is float for x in got)
+
+
+def test_merged_poisson_stream_draws_gaps_then_users_per_block() -> None:
+    """The stream is the (gap, user) pairs of blocks drawn gaps first, then users."""
+    rate, users, n = 1.5, 40, 2 * 4096 + 3
+    spec = PoissonArrivals.model_validate({"process": "poisson", "rate": rate})
+    stream = make_arrivals(spec, users,
+                           np.random.default_rng(3))
+    got = [stream() for _ in range(n)]
+    rng = np.random.default_rng(3)
+    expect: list[tuple[float, int]] = []
+    while len(expect) < n:
+        gaps = rng.exponential(1.0 / (rate * users), 4096).tolist()
+        who = rng.integers(0, users, 4096).tolist()
+        expect.extend(zip(gaps, who, strict=True))
+    assert got == expect[:n]

@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.distributions import block_sampler
 from sim.engine import Wake
 from sim.net.flow_class import ClassKey, FlowClass
 from sim.net.shared_mode import SharedMode
@@ -113,33 +114,40 @@ class Route:
 
 
 class Flow:
-    """One message in transit.  `left` is bytes still to send as of time `t_seg`."""
+    """One message in transit.  `left` is bytes still to send as of time `t_seg`.
+
+    The constructor sets what every flow has; a fixed flow's state (`rate`, `t_seg`,
+    `t_end`, `t_arrive`, and `wake` if it has an event) is set by the fast path, a
+    member's (`vfin`, `t_join`, `v_join`) when it joins a class: a send is the
+    hottest call of a run, and most flows never enter shared mode.
+    """
 
     __slots__ = ("cls", "data", "extra", "fn", "id", "left", "passive", "payload",
                  "rate", "route", "t_arrive", "t_end", "t_join", "t_seg", "v_join", "vfin", "wake")
 
-    def __init__(self, fid: int, route: Route, payload: float, extra: float,
+    def __init__(self, fid: int, route: Route, payload: float, left: float, extra: float,
                  fn: Callable[..., None], data: Any, passive: bool) -> None:
         self.id = fid
         self.route = route
         self.payload = payload
-        self.left = payload * route.overhead
+        self.left = left
         self.extra = extra
         self.fn = fn
         self.data = data
-        self.rate = 0.0
-        self.t_seg = 0.0
-        self.t_end = math.inf
-        self.t_arrive = math.inf
-        """When a fixed flow's last byte arrives (what its delivery event would say)."""
         self.passive = passive
-        self.wake: Wake | None = None
         self.cls: FlowClass | None = None
         """Its class while in shared mode."""
-        self.vfin = 0.0
+        self.wake: Wake | None
+        """Its pending delivery event, if any (a stale event finds another here)."""
+        self.rate: float
+        self.t_seg: float
+        self.t_end: float
+        self.t_arrive: float
+        """When a fixed flow's last byte arrives (what its delivery event would say)."""
+        self.vfin: float
         """Its class's clock reading at which it has sent its last byte."""
-        self.t_join = 0.0
-        self.v_join = 0.0
+        self.t_join: float
+        self.v_join: float
         """When it joined its class, and the class's clock then."""
 
 
@@ -170,9 +178,8 @@ class FlowNetwork(SharedMode):
         """Times at which link accounting is binned (set by the run before it starts):
         the bytes a shared-mode flow sent are split exactly at these edges."""
         self._next_id = 0
-        self._rng = rng
-        self._jitter: list[float] = []
-        self._jitter_i = 0
+        self._jitter = block_sampler(lambda n: rng.exponential(1.0, n))
+        """Unit exponential draws, scaled by each jittery channel's mean."""
         # Rate segments (channel set, t0, t1, rate): `rate` bytes/s on every channel of
         # the set during [t0, t1).  A fixed flow is recorded whole when it starts; if it
         # is later drawn into a class, a segment with the opposite rate cancels the part
@@ -342,7 +349,7 @@ class FlowNetwork(SharedMode):
         """
         self.send(route, size, record, data, True)
 
-    def send(self, route: Route, size: float, fn: Callable[..., None], data: Any,  # noqa: C901, PLR0912  # being rewritten; split in issue 15 step 5
+    def send(self, route: Route, size: float, fn: Callable[..., None], data: Any,  # noqa: C901, PLR0912, PLR0915  # inlined hot path
              passive: bool = False, delay: float = 0.0) -> int:
         """Send `size` bytes on `route`; call ``fn(data)`` when the last byte arrives.
 
@@ -359,21 +366,22 @@ class FlowNetwork(SharedMode):
             extra += self._draw_jitter(route.jitter)
         fid = self._next_id
         self._next_id = fid + 1
-        flow = Flow(fid, route, size, extra, fn, data, passive)
-        if flow.left <= 0.0 or not route.channels:
+        left = size * route.overhead
+        channels = route.channels
+        if left <= 0.0 or not channels:
+            flow = Flow(fid, route, size, left, extra, fn, data, passive)
             flow.wake = Wake(env, extra, self._delivered, flow)
             return fid
         if route.eager:
-            self._enter_shared([flow], now)
+            self._enter_shared([Flow(fid, route, size, left, extra, fn, data, passive)], now)
             return fid
         fixed = self.fixed
         shared = self.shared
-        capacity = self.capacity
         rate = route.lone_rate
-        channels = route.channels
         for c in channels:
             if shared[c]:  # a class holds this channel: the solver decides
-                self._enter_shared([flow], now)
+                self._enter_shared([Flow(fid, route, size, left, extra, fn, data, passive)],
+                                   now)
                 return fid
             flows = fixed[c]
             if flows:
@@ -381,17 +389,25 @@ class FlowNetwork(SharedMode):
                     (other,) = flows.values()
                     if other.t_end <= now:
                         flows.clear()
-                        if other.passive:
-                            self._report(other)
-                    elif other.rate + rate > capacity[c]:
-                        self._enter_shared([flow], now)
+                        if other.passive:  # self._report inlined: once per response
+                            other.passive = False
+                            t = other.t_arrive
+                            if t <= self.horizon:
+                                self.messages_delivered += 1
+                                self.bytes_delivered += other.payload
+                                other.fn(other.data, t)
+                    elif other.rate + rate > self.capacity[c]:
+                        self._enter_shared(
+                            [Flow(fid, route, size, left, extra, fn, data, passive)], now)
                         return fid
                 else:
                     self._drop_finished(flows, now)
-                    if flows and sum([f.rate for f in flows.values()]) + rate > capacity[c]:
-                        self._enter_shared([flow], now)
+                    if flows and sum([f.rate for f in flows.values()]) + rate > self.capacity[c]:
+                        self._enter_shared(
+                            [Flow(fid, route, size, left, extra, fn, data, passive)], now)
                         return fid
-        t_end = now + flow.left / rate
+        flow = Flow(fid, route, size, left, extra, fn, data, passive)
+        t_end = now + left / rate
         flow.rate = rate
         flow.t_seg = now
         flow.t_end = t_end
@@ -421,7 +437,7 @@ class FlowNetwork(SharedMode):
             fid = self._next_id
             self._next_id = fid + 1
             ids.append(fid)
-            flow = Flow(fid, route, size, extra, fn, item, passive)
+            flow = Flow(fid, route, size, size * route.overhead, extra, fn, item, passive)
             if flow.left <= 0.0 or not route.channels:
                 flow.wake = Wake(env, extra, self._delivered, flow)
                 continue
@@ -434,13 +450,9 @@ class FlowNetwork(SharedMode):
 
     def _draw_jitter(self, means: tuple[float, ...]) -> float:
         total = 0.0
+        draw = self._jitter
         for mean in means:
-            i = self._jitter_i
-            if i == len(self._jitter):
-                self._jitter = self._rng.exponential(1.0, 4096).tolist()
-                i = 0
-            self._jitter_i = i + 1
-            total += mean * self._jitter[i]
+            total += mean * draw()
         return total
 
     def _drop_finished(self, flows: dict[int, Flow], now: float) -> None:
