@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+import sim.results
 import streaming.frames
 import streaming.vod
 from sim.results import write_run
@@ -78,21 +80,21 @@ def _values(table: pa.Table) -> dict[str, bytes | list[object]]:
     return out
 
 
-def _run(tmp_path: Path, spill_rows: int, name: str) -> Path:
+def _run(tmp_path: Path, spill_rows: int, name: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "spill.yaml"
     path.write_text(SCENARIO.format(duration="6 s"))
-    old = streaming.frames.SPILL_ROWS, streaming.vod.SPILL_ROWS
-    streaming.frames.SPILL_ROWS = streaming.vod.SPILL_ROWS = spill_rows
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(streaming.frames, "SPILL_ROWS", spill_rows)
+        patch.setattr(streaming.vod, "SPILL_ROWS", spill_rows)
+        patch.setattr(sim.results, "_ROW_GROUP", 1000)  # row groups cut across spills
         run = prepared_run(load_scenario(path))  # takes a summary before the run, too
         return write_run(run.execute(), tmp_path / name, plots=False)
-    finally:
-        streaming.frames.SPILL_ROWS, streaming.vod.SPILL_ROWS = old
 
 
-def test_spilled_live_frames_and_segments_equal_records_in_memory(tmp_path: Path) -> None:
-    kept = _run(tmp_path, 1 << 30, "kept")
-    spilled = _run(tmp_path, 5, "spilled")  # hundreds of spills per log
+def test_spilled_live_frames_and_segments_equal_records_in_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = _run(tmp_path, 1 << 30, "kept", monkeypatch)
+    spilled = _run(tmp_path, 5, "spilled", monkeypatch)  # hundreds of spills per log
     assert (spilled / "summary.json").read_bytes() == (kept / "summary.json").read_bytes()
     names = sorted(p.name for p in (kept / "tables").iterdir())
     assert names == sorted(p.name for p in (spilled / "tables").iterdir())
@@ -101,6 +103,11 @@ def test_spilled_live_frames_and_segments_equal_records_in_memory(tmp_path: Path
         b = pq.read_table(spilled / "tables" / name)
         assert a.schema == b.schema, name
         assert _values(a) == _values(b), name
+        # the streamed file is the whole table's, byte for byte (same row groups and
+        # dictionaries)
+        assert (kept / "tables" / name).read_bytes() == \
+            (spilled / "tables" / name).read_bytes(), name
+    assert pq.ParquetFile(kept / "tables" / "frames.parquet").num_row_groups > 3
     frames = pq.read_table(kept / "tables" / "frames.parquet").to_pydict()
     plain_lost = [lost for w, lost, up in zip(frames["workload"], frames["lost"],
                                                frames["downlink_flow"], strict=True)
