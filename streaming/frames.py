@@ -270,35 +270,26 @@ def frame_summary(log: FrameLog, start: float, end: float, now: float,
     denominator of the effective frame rate and the received bitrate.  A frame
     still in flight whose deadline has not passed at the end of the run is
     neither counted nor missed: its fate is unknown.  The records are read a row
-    group at a time (the log may be on disk: see :class:`FrameLog`); only the
-    displayed frames' latencies, capture times and sizes are kept whole, as the
-    exact percentiles and sums need them (the same arrays, so the same floats, as
-    one pass over in-memory columns).
+    group at a time (the log may be on disk: see :class:`FrameLog`), twice: first
+    for the counts and the displayed frames' sizes, then for their latencies.  Only
+    one of those is whole at a time, 8 bytes per displayed frame, as the exact sum
+    and percentiles need them (the same arrays, so the same floats, as one pass over
+    in-memory columns).  The records are in capture-time order (:func:`sorted_columns`),
+    so the latencies are too.
     """
     frames = displayed_n = lost_n = miss_n = on_time_n = 0
     sizes: list[np.ndarray] = []
-    latencies: list[np.ndarray] = []
-    times: list[np.ndarray] = []
     for cols in table_batches(log.columns()):
         t = cols["t_capture"]
-        t_display = cols["t_display"]
-        latency = t_display - t
-        shown = ~np.isnan(t_display)
-        overdue = ~shown & (t + log.deadline <= now)
-        lost = cols["lost"]
-        with np.errstate(invalid="ignore"):
-            miss = lost | (latency > log.deadline) | overdue  # as `missed`
-        known = (t >= start) & (t < end) & (shown | lost | miss)
+        shown, miss, known = _fates(cols, log.deadline, start, end, now)
         displayed = known & shown
         frames += int(known.sum())
         displayed_n += int(displayed.sum())
-        lost_n += int(lost[known].sum())
+        lost_n += int(cols["lost"][known].sum())
         miss_n += int(miss[known].sum())
         on_time_n += int((displayed & ~miss).sum())
         sizes.append(cols["bytes"][displayed])
-        latencies.append(latency[displayed])
-        times.append(t[displayed])
-        del cols, t, t_display, latency, shown, overdue, lost, miss, known, displayed
+        del cols, t, shown, miss, known, displayed
     out: dict[str, Any] = {
         "receivers": receivers,
         "frames": frames,
@@ -310,11 +301,34 @@ def frame_summary(log: FrameLog, start: float, end: float, now: float,
     size = _joined(sizes)
     bytes_shown = float(size.sum())
     del size
-    out["latency_s"] = latency_summary(_joined(latencies), _joined(times))
+    latencies: list[np.ndarray] = []
+    last = -math.inf
+    for cols in table_batches(log.columns()):
+        t = cols["t_capture"]
+        if len(t) and not (t[0] >= last and bool(np.all(t[1:] >= t[:-1]))):
+            raise RuntimeError(f"frames of {log.name} are out of capture order")
+        last = float(t[-1]) if len(t) else last
+        shown, _, known = _fates(cols, log.deadline, start, end, now)
+        latencies.append((cols["t_display"] - t)[known & shown])
+        del cols, t, shown, known
+    out["latency_s"] = latency_summary(_joined(latencies), None, consume=True)
     out["effective_frame_rate"] = float(on_time_n / exposure) if exposure > 0 else None
     out["received_bitrate_bps"] = float(8.0 * bytes_shown / exposure) \
         if exposure > 0 else None
     return out
+
+
+def _fates(cols: Mapping[str, np.ndarray], deadline: float, start: float, end: float,
+           now: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(shown, missed, known in the window) of some records, as :func:`missed` counts."""
+    t = cols["t_capture"]
+    t_display = cols["t_display"]
+    shown = ~np.isnan(t_display)
+    overdue = ~shown & (t + deadline <= now)
+    with np.errstate(invalid="ignore"):
+        miss = cols["lost"] | (t_display - t > deadline) | overdue
+    known = (t >= start) & (t < end) & (shown | cols["lost"] | miss)
+    return shown, miss, known
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
