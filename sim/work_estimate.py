@@ -28,9 +28,10 @@ BYTES_PER_RECORD: Final = 400
 """A record kept in memory until the run ends (a request, a video segment with its
 player's download record)."""
 BYTES_PER_SPILLED_RECORD: Final = 24
-"""A frame: frame logs go to disk while the run proceeds (sim.records), and what stays
-O(frames) is the summary's exact percentiles and sums, which hold the latency, the
-capture time and the size (8 bytes each) of each displayed frame of one workload."""
+"""A frame: frame logs go to disk while the run proceeds (sim.records); what stays
+O(frames) is the summary's exact sum and percentiles, which hold the size, then the
+latency, of each displayed frame of one workload (8 bytes), and a spill's last
+chunk; 24 leaves room for the allocator's slack around those large arrays."""
 BYTES_PER_POINT: Final = 32
 BYTES_PER_USER: Final = 2000
 
