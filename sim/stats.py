@@ -49,15 +49,21 @@ def batch_means_ci(values: NDArray[np.float64], level: float = 0.95,
     return mean - half, mean + half
 
 
-def latency_summary(values: NDArray[np.float64], times: NDArray[np.float64]) -> dict[str, Any]:
-    """count, mean with 95% CI, percentiles and max of durations observed at `times`."""
+def latency_summary(values: NDArray[np.float64], times: NDArray[np.float64] | None,
+                    *, consume: bool = False) -> dict[str, Any]:
+    """count, mean with 95% CI, percentiles and max of durations observed at `times`.
+
+    `times` None: `values` are already in time order.  With `consume` the caller
+    gives `values` up: the percentiles partition it in place instead of a copy (the
+    same result; one O(n) array less at the peak).
+    """
     out: dict[str, Any] = {"count": len(values)}
     if len(values) == 0:
         out.update({"mean": None, "ci95_low": None, "ci95_high": None})
         out.update({f"p{p}": None for p in PERCENTILES})
         out["max"] = None
         return out
-    if len(times) > 1 and bool(np.all(times[1:] >= times[:-1])):
+    if times is None or (len(times) > 1 and bool(np.all(times[1:] >= times[:-1]))):
         ordered = np.ascontiguousarray(values)  # in time order: the sort would move nothing
     else:
         ordered = values[np.argsort(times, kind="stable")]
@@ -65,7 +71,8 @@ def latency_summary(values: NDArray[np.float64], times: NDArray[np.float64]) -> 
     out["mean"] = float(np.mean(values))
     out["ci95_low"] = None if math.isnan(low) else low
     out["ci95_high"] = None if math.isnan(high) else high
-    pct = np.percentile(values, PERCENTILES)
+    del ordered
+    pct = np.percentile(values, PERCENTILES, overwrite_input=consume)
     out.update({f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)})
     out["max"] = float(np.max(values))
     return out

@@ -24,12 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.run.records import ColumnSpill, LazyTable
+from sim.run.records import ColumnSpill, LazyTable, SpillFolder, table_batches
 from sim.run.workload import Table
 from sim.stats import latency_summary
 
-__all__ = ["FRAME_COLUMNS", "FRAME_SCHEMA", "FrameLog", "FrameLoss", "FrameSizer",
+__all__ = ["FRAME_COLUMNS", "FRAME_SCHEMA", "SPILL_ROWS", "FrameLog", "FrameLoss", "FrameSizer",
            "arrival_probability", "exposure", "frame_summary", "sorted_columns"]
+
+SPILL_ROWS = 1 << 16
+"""Finished frames kept in memory before the ready ones are spilled (a few MB)."""
 
 FRAME_COLUMNS: dict[str, str] = {
     "workload": "workload name",
@@ -112,13 +115,14 @@ class FrameLoss:
 class FrameLog:
     """Frame records of one workload, as flat floats until the table is built.
 
-    A subclass may move finished records to a :class:`~sim.run.records.ColumnSpill`
+    With a spill `folder`, finished records move to a :class:`~sim.run.records.ColumnSpill`
     while the run proceeds (`spill`, already sorted as the table is, and before
     every record left in memory); the columns and the table are then read from it.
+    The workload calls :meth:`spill_before` when ``len(done) >= spill_at``.
     """
 
     def __init__(self, name: str, kind: str, groups: list[str], sites: list[str],
-                 deadline: float) -> None:
+                 deadline: float, folder: SpillFolder | None = None) -> None:
         self.name = name
         self.kind = kind
         self.groups = groups
@@ -126,8 +130,30 @@ class FrameLog:
         self.deadline = deadline
         self.done = array("d")
         self.inflight: dict[int, list[float]] = {}
+        self.folder = folder
         self.spill: ColumnSpill | None = None
+        self.spill_at: float = math.inf if folder is None else SPILL_ROWS * WIDTH
+        """Length of `done` at which the workload asks for a spill."""
         self._cols: Mapping[str, np.ndarray] | None = None
+
+    def spill_before(self, mark: float) -> None:
+        """Move the finished records captured before `mark` to disk.
+
+        `mark` must be at most the capture time of every record still to finish or
+        to come, so the spilled ones sort before all of them: the table read back is
+        the in-memory one, row for row (ties keep recording order within a spill).
+        """
+        assert self.folder is not None
+        done = np.frombuffer(self.done, dtype=float).reshape(-1, WIDTH)
+        ready = done[:, T_CAPTURE] < mark
+        if ready.any():
+            if self.spill is None:
+                self.spill = ColumnSpill(self.folder, f"frames-{self.name}", FRAME_SCHEMA)
+            rows = done[ready]
+            self.spill.write(sorted_columns({name: rows[:, i] for i, name in enumerate(_RECORD)}))
+            del rows
+            self.done = array("d", done[~ready].tobytes())
+        self.spill_at = len(self.done) + SPILL_ROWS * WIDTH
 
     def count(self) -> int:
         """Records so far, finished or in flight."""
@@ -243,42 +269,72 @@ def frame_summary(log: FrameLog, start: float, end: float, now: float,
     `exposure` is the receiver-seconds of sessions inside the window, the
     denominator of the effective frame rate and the received bitrate.  A frame
     still in flight whose deadline has not passed at the end of the run is
-    neither counted nor missed: its fate is unknown.  Each column is read once and
-    dropped when no longer needed (the log may be on disk: see :class:`FrameLog`).
+    neither counted nor missed: its fate is unknown.  The records are read a row
+    group at a time (the log may be on disk: see :class:`FrameLog`), twice: first
+    for the counts and the displayed frames' sizes, then for their latencies.  Only
+    one of those is whole at a time, 8 bytes per displayed frame, as the exact sum
+    and percentiles need them (the same arrays, so the same floats, as one pass over
+    in-memory columns).  The records are in capture-time order (:func:`sorted_columns`),
+    so the latencies are too.
     """
-    cols = log.columns()
-    t = cols["t_capture"]
-    t_display = cols["t_display"]
-    latency = t_display - t
-    shown = ~np.isnan(t_display)
-    overdue = ~shown & (t + log.deadline <= now)
-    del t_display
-    lost = cols["lost"]
-    with np.errstate(invalid="ignore"):
-        miss = lost | (latency > log.deadline) | overdue  # as `missed`
-    del overdue
-    window = (t >= start) & (t < end)
-    known = window & (shown | lost | miss)
-    del window
-    on_time = known & shown & ~miss
-    displayed = known & shown
-    del shown
-    frames = int(known.sum())
+    frames = displayed_n = lost_n = miss_n = on_time_n = 0
+    sizes: list[np.ndarray] = []
+    for cols in table_batches(log.columns()):
+        t = cols["t_capture"]
+        shown, miss, known = _fates(cols, log.deadline, start, end, now)
+        displayed = known & shown
+        frames += int(known.sum())
+        displayed_n += int(displayed.sum())
+        lost_n += int(cols["lost"][known].sum())
+        miss_n += int(miss[known].sum())
+        on_time_n += int((displayed & ~miss).sum())
+        sizes.append(cols["bytes"][displayed])
+        del cols, t, shown, miss, known, displayed
     out: dict[str, Any] = {
         "receivers": receivers,
         "frames": frames,
-        "displayed": int(displayed.sum()),
-        "lost_ratio": float(lost[known].mean()) if frames else None,
-        "deadline_miss_ratio": float(miss[known].mean()) if frames else None,
+        "displayed": displayed_n,
+        # a mean of 0/1 values is their count over n, exactly
+        "lost_ratio": lost_n / frames if frames else None,
+        "deadline_miss_ratio": miss_n / frames if frames else None,
     }
-    del lost, miss
-    latency = latency[displayed]
-    t = t[displayed]
-    out["latency_s"] = latency_summary(latency, t)
-    del latency, t
-    out["effective_frame_rate"] = float(on_time.sum() / exposure) if exposure > 0 else None
-    out["received_bitrate_bps"] = float(8.0 * cols["bytes"][displayed].sum() / exposure) \
+    size = _joined(sizes)
+    bytes_shown = float(size.sum())
+    del size
+    latencies: list[np.ndarray] = []
+    last = -math.inf
+    for cols in table_batches(log.columns()):
+        t = cols["t_capture"]
+        if len(t) and not (t[0] >= last and bool(np.all(t[1:] >= t[:-1]))):
+            raise RuntimeError(f"frames of {log.name} are out of capture order")
+        last = float(t[-1]) if len(t) else last
+        shown, _, known = _fates(cols, log.deadline, start, end, now)
+        latencies.append((cols["t_display"] - t)[known & shown])
+        del cols, t, shown, known
+    out["latency_s"] = latency_summary(_joined(latencies), None, consume=True)
+    out["effective_frame_rate"] = float(on_time_n / exposure) if exposure > 0 else None
+    out["received_bitrate_bps"] = float(8.0 * bytes_shown / exposure) \
         if exposure > 0 else None
+    return out
+
+
+def _fates(cols: Mapping[str, np.ndarray], deadline: float, start: float, end: float,
+           now: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(shown, missed, known in the window) of some records, as :func:`missed` counts."""
+    t = cols["t_capture"]
+    t_display = cols["t_display"]
+    shown = ~np.isnan(t_display)
+    overdue = ~shown & (t + deadline <= now)
+    with np.errstate(invalid="ignore"):
+        miss = cols["lost"] | (t_display - t > deadline) | overdue
+    known = (t >= start) & (t < end) & (shown | cols["lost"] | miss)
+    return shown, miss, known
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts one after the other, emptying the list (so each part is freed)."""
+    out = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0)
+    parts.clear()
     return out
 
 

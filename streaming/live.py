@@ -49,6 +49,7 @@ from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import storage_site as video_site
 from streaming.frames import (
+    T_CAPTURE,
     WIDTH,
     FrameLog,
     FrameLoss,
@@ -153,7 +154,8 @@ class LiveClass:
             self.students += [_Student(i, u, self.net.route(paths[1][u]), float(joins[u]),
                                        paths[0][u])
                               for u in range(count)]
-        self.log = FrameLog(spec.name, "live", list(spec.students), [relay], self.deadline)
+        self.log = FrameLog(spec.name, "live", list(spec.students), [relay], self.deadline,
+                            ctx.spill)
         self.loss = FrameLoss(ctx.engine.streams(f"workload/{spec.name}/loss"), spec.packet_size)
         self._next_id = 0
         self.frame = 0
@@ -310,9 +312,12 @@ class LiveClass:
                 rec[8] = 1.0
             else:
                 rec[7] = shown
-        del self.log.inflight[rec[WIDTH]]
+        log = self.log
+        del log.inflight[rec[WIDTH]]
         del rec[WIDTH:]
-        self.log.done.extend(rec)
+        log.done.extend(rec)
+        if len(log.done) >= log.spill_at:
+            self._spill()
 
     # ------------------------------------------------------- without (as it was)
 
@@ -344,6 +349,8 @@ class LiveClass:
                               math.nan, float(lost_up), up_flow, -1.0]
             if lost_up:
                 log.done.extend(rec)
+                if len(log.done) >= log.spill_at:
+                    self._spill()
                 continue
             if self.loss.lost(student.delivery, size):
                 rec[8] = 1.0
@@ -367,9 +374,25 @@ class LiveClass:
                 rec[8] = 1.0  # the receiver gave up on it
             else:
                 rec[7] = shown
-        del self.log.inflight[rec[WIDTH]]
+        log = self.log
+        del log.inflight[rec[WIDTH]]
         del rec[WIDTH:]
-        self.log.done.extend(rec)
+        log.done.extend(rec)
+        if len(log.done) >= log.spill_at:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Spill the finished frames captured before every frame still to finish.
+
+        Those are the frames with receivers in flight (`inflight`, including the
+        receive side's buffers), the frames not yet fanned out (on the uplink, at
+        the relay: `_uplink`), and those still being encoded, captured at or after
+        ``now - encode`` (half an interval of margin covers rounding)."""
+        frames = self.log.inflight.values()
+        mark = min(min((rec[T_CAPTURE] for rec in frames), default=math.inf),
+                   min((frame[2] for frame in self._uplink.values()), default=math.inf),
+                   self.env._now - self.spec.encode - 0.5 * self.interval)
+        self.log.spill_before(mark)
 
     def _adapt(self, now: float, delay: float) -> None:
         """Delay-based AIMD on the teacher's encoder rate (see the module)."""

@@ -22,6 +22,7 @@ sessions that started in the measured window [warmup, duration).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +31,7 @@ import numpy as np
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
+from sim.run.records import ColumnSpill, LazyTable
 from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
@@ -149,6 +151,9 @@ class CourseVideo:
         self._abr_params = abr_params(spec, self.ladder)  # checked before the build
         # Per-segment rows: client, user, segment, level, size, t_request, t_done, buffer.
         self._rows: list[tuple[int, int, int, int, float, float, float, float]] = []
+        self._spill: ColumnSpill | None = None
+        """Rows already written to disk, in recording order, before those in `_rows`."""
+        self._spill_at: float = math.inf if ctx.spill is None else SPILL_ROWS
         self.groups: list[str] = []
         self.sites: list[str] = []
         self.viewers: list[_Viewer] = []
@@ -204,6 +209,8 @@ class CourseVideo:
         player.on_segment_downloaded(now, segment, level, size, now - sent)
         self._rows.append((viewer.client, viewer.user, segment, level, size, sent, now,
                            player.buffer_level))
+        if len(self._rows) >= self._spill_at:
+            self._spill_rows()
         wait = player.time_until_next_request(now)
         if math.isinf(wait):
             return
@@ -257,33 +264,76 @@ class CourseVideo:
             "completed": np.array([v.player.complete for v, _ in done], dtype=bool),
         }
 
-    def tables(self) -> dict[str, Table]:
+    def _raw_rows(self) -> dict[str, np.ndarray]:
+        """The rows in memory as float columns (views of one array)."""
         rows = self._rows
-        n = len(rows)
-        cols = np.array(rows, dtype=float).reshape(n, 8)
-        client = cols[:, 0].astype(np.int64)
-        level = cols[:, 3].astype(np.int64)
+        cols = np.array(rows, dtype=float).reshape(len(rows), len(_ROW))
+        return {name: cols[:, i] for i, name in enumerate(_ROW)}
+
+    def _spill_rows(self) -> None:
+        """Move the rows in memory to disk (the table keeps recording order)."""
+        if self._spill is None:
+            assert self.ctx.spill is not None
+            self._spill = ColumnSpill(self.ctx.spill, f"segments-{self.spec.name}",
+                                      dict.fromkeys(_ROW, float))
+        self._spill.write(self._raw_rows())
+        self._rows = []
+
+    def _segment_table(self) -> Table:
+        if self._spill is None:
+            return {name: make() for name, make in self._segment_makers(self._raw_rows()).items()}
+        if self._rows:
+            self._spill_rows()
+        spill = self._spill
+        spill.close()
+        makers = self._segment_makers(LazyTable(_ROW, spill.column, spill.batches))
+        return LazyTable(list(makers), lambda name: makers[name](),
+                         lambda: ({name: make() for name, make in
+                                   self._segment_makers(batch).items()}
+                                  for batch in spill.batches()))
+
+    def _segment_makers(self, raw: Mapping[str, np.ndarray],
+                        ) -> dict[str, Callable[[], np.ndarray]]:
+        """How each column of the segments table is made from the row columns (only
+        the row columns a table column needs are read, when it is made)."""
         groups = np.array(self.groups, dtype=object)
         sites = np.array(self.sites, dtype=object)
         bitrates = np.array(self.ladder.bitrates, dtype=float)
-        download = cols[:, 6] - cols[:, 5]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            throughput = 8.0 * cols[:, 4] / download
-        return {"segments": {
-            "workload": np.full(n, self.spec.name, dtype=object),
-            "group": groups[client] if n else np.array([], dtype=object),
-            "user": cols[:, 1].astype(np.int64),
-            "site": sites[client] if n else np.array([], dtype=object),
-            "segment": cols[:, 2].astype(np.int64),
-            "level": level,
-            "bitrate_bps": bitrates[level] if n else np.array([], dtype=float),
-            "bytes": cols[:, 4].copy(),
-            "t_request": cols[:, 5].copy(),
-            "t_done": cols[:, 6].copy(),
+
+        def n() -> int:
+            return len(raw["t_done"])
+
+        def ints(name: str) -> np.ndarray:
+            return raw[name].astype(np.int64)
+
+        def floats(name: str) -> np.ndarray:
+            return np.array(raw[name], dtype=float)  # a copy, as the table owns its columns
+
+        def download() -> np.ndarray:
+            return np.asarray(raw["t_done"] - raw["t_request"])
+
+        def throughput() -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.asarray(8.0 * raw["bytes"] / download())
+
+        return {
+            "workload": lambda: np.full(n(), self.spec.name, dtype=object),
+            "group": lambda: groups[ints("client")] if n() else np.array([], dtype=object),
+            "user": lambda: ints("user"),
+            "site": lambda: sites[ints("client")] if n() else np.array([], dtype=object),
+            "segment": lambda: ints("segment"),
+            "level": lambda: ints("level"),
+            "bitrate_bps": lambda: bitrates[ints("level")] if n() else np.array([], dtype=float),
+            "bytes": lambda: floats("bytes"),
+            "t_request": lambda: floats("t_request"),
+            "t_done": lambda: floats("t_done"),
             "download_time": download,
             "throughput_bps": throughput,
-            "buffer_after": cols[:, 7].copy(),
-        }, "video_sessions": self._session_table()}
+            "buffer_after": lambda: floats("buffer_after"),
+        }
+
+    def tables(self) -> dict[str, Table]:
+        return {"segments": self._segment_table(), "video_sessions": self._session_table()}
 
     def summary(self, start: float, end: float) -> dict[str, dict[str, Any]]:
         measured = [(v, s) for v, s in self._stats() if start <= v.start < end]
@@ -319,3 +369,9 @@ class CourseVideo:
             "qoe_mean": float(np.mean(scores)) if scores else None,
         }
         return {"sessions": {self.spec.name: section}}
+
+
+_ROW = ("client", "user", "segment", "level", "bytes", "t_request", "t_done", "buffer_after")
+"""The numbers of one segment row, in the order `_downloaded` records them."""
+SPILL_ROWS = 1 << 16
+"""Segment rows kept in memory before they are spilled (a few MB)."""

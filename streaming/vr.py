@@ -61,6 +61,7 @@ from sim.sites import serving_site
 from sim.sites import storage_site as video_site
 from streaming.frames import (
     FRAME_SCHEMA,
+    SPILL_ROWS,
     FrameLog,
     FrameLoss,
     FrameSizer,
@@ -252,8 +253,6 @@ class VrLesson:
 
 
 _COMPACT = 6
-SPILL_ROWS = 1 << 16
-"""Finished frames kept in memory before the ready ones are spilled (3 MB)."""
 """Numbers per finished frame: headset, frame, display time, lost, flows up and down."""
 
 
@@ -269,10 +268,9 @@ class _HeadsetFrames(FrameLog):
 
     def __init__(self, name: str, kind: str, groups: list[str], sites: list[str],
                  deadline: float, lesson: VrLesson, folder: SpillFolder | None) -> None:
-        super().__init__(name, kind, groups, sites, deadline)
+        super().__init__(name, kind, groups, sites, deadline, folder)
         self.lesson = lesson
-        self.folder = folder
-        self.spill_at: float = math.inf if folder is None else SPILL_ROWS * _COMPACT
+        self.spill_at = math.inf if folder is None else SPILL_ROWS * _COMPACT
 
     def count(self) -> int:
         return sum(h.frame for h in self.lesson.headsets)

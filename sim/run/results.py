@@ -29,13 +29,14 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -97,7 +98,7 @@ def read_summary(path: Path | str) -> dict[str, Any]:
 
 def _column(values: np.ndarray) -> pa.Array:
     """One numpy column as Arrow; strings dictionary-encoded (few distinct labels)."""
-    if values.dtype == object or values.dtype.kind in "US":
+    if _is_text(values):
         array = pa.array(values, type=pa.string()) if len(values) else pa.array([], pa.string())
         return array.dictionary_encode()
     return pa.array(values)
@@ -120,8 +121,10 @@ def table_of(output: RunOutput, name: str) -> pa.Table:
     return _arrow_table(output, name, output.tables[name])
 
 
-def _arrow_table(output: RunOutput, name: str, columns: Mapping[str, Any]) -> pa.Table:
-    """Some rows of table `name` (all of them or one row group) as Arrow."""
+def _arrow_table(output: RunOutput, name: str, columns: Mapping[str, Any],
+                 dictionaries: Mapping[str, pa.Array] | None = None) -> pa.Table:
+    """Some rows of table `name` (all of them or one row group) as Arrow; string
+    columns in `dictionaries` are encoded with the given dictionary."""
     n = len(next(iter(columns.values()))) if columns else 0
     scn = output.scenario
     arrays: dict[str, pa.Array] = {
@@ -134,7 +137,13 @@ def _arrow_table(output: RunOutput, name: str, columns: Mapping[str, Any]) -> pa
             raise ValueError(f'table "{name}" has a reserved column "{key}"')
         if len(values) != n:
             raise ValueError(f'table "{name}": column "{key}" has {len(values)} rows, not {n}')
-        arrays[key] = _column(np.asarray(values))
+        column = np.asarray(values)
+        if dictionaries is not None and key in dictionaries and _is_text(column):
+            dictionary = dictionaries[key]
+            indices = pc.index_in(pa.array(column, type=pa.string()), value_set=dictionary)
+            arrays[key] = pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), dictionary)
+        else:
+            arrays[key] = _column(column)
     return pa.table(arrays)
 
 
@@ -150,15 +159,21 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 def _write_table(output: RunOutput, name: str, path: Path) -> None:
     """Write table `name`; a table kept on disk (sim.run.records) streams in, row group
-    by row group, and is never loaded whole."""
+    by row group, and is never loaded whole.
+
+    The streamed file is the one the whole table would give, byte for byte: its
+    rows are cut into the same row groups, and each string column is encoded with
+    the dictionary of the whole column (its values in order of first appearance,
+    found in a first pass over the row groups)."""
     columns = output.tables[name]
     if not isinstance(columns, LazyTable):
         _write_parquet(table_of(output, name), path)
         return
+    dictionaries = _dictionaries(columns)
     writer: pq.ParquetWriter | None = None
     try:
-        for part in table_batches(columns):
-            table = _arrow_table(output, name, part)
+        for part in _regrouped(table_batches(columns), _ROW_GROUP):
+            table = _arrow_table(output, name, part, dictionaries)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, **_PARQUET)
             writer.write_table(table, row_group_size=_ROW_GROUP)
@@ -167,6 +182,45 @@ def _write_table(output: RunOutput, name: str, path: Path) -> None:
             writer.close()
     if writer is None:  # no row groups at all
         _write_parquet(_arrow_table(output, name, {k: np.zeros(0) for k in columns}), path)
+
+
+def _is_text(values: np.ndarray) -> bool:
+    return values.dtype == object or values.dtype.kind in "US"
+
+
+def _dictionaries(table: LazyTable) -> dict[str, pa.Array]:
+    """Each string column's distinct values in order of first appearance, as
+    ``dictionary_encode`` of the whole column would order them."""
+    seen: dict[str, dict[str, None]] = {}
+    for part in table_batches(table):
+        for key, values in part.items():
+            column = np.asarray(values)
+            if not _is_text(column) or not len(column):
+                continue
+            first = pa.array(column, type=pa.string()).dictionary_encode().dictionary
+            seen.setdefault(key, {}).update(dict.fromkeys(first.to_pylist()))
+    return {key: pa.array(list(values), pa.string()) for key, values in seen.items()}
+
+
+def _regrouped(parts: Iterator[dict[str, np.ndarray]], size: int,
+               ) -> Iterator[dict[str, np.ndarray]]:
+    """The same rows in parts of `size` rows (the last may be shorter)."""
+    held: list[dict[str, np.ndarray]] = []
+    rows = 0
+    for part in parts:
+        n = len(next(iter(part.values()))) if part else 0
+        if n == 0:
+            continue
+        held.append(part)
+        rows += n
+        while rows >= size:
+            joined = {k: np.concatenate([p[k] for p in held]) for k in held[0]}
+            yield {k: v[:size] for k, v in joined.items()}
+            rest = {k: v[size:] for k, v in joined.items()}
+            rows -= size
+            held = [rest] if rows else []
+    if held:
+        yield {k: np.concatenate([p[k] for p in held]) for k in held[0]}
 
 
 # ----------------------------------------------------------------------- run.json

@@ -25,6 +25,13 @@ __all__ = ["EVENTS_PER_RECORD", "LIMITS", "Estimate", "estimate", "estimate_prob
 EVENTS_PER_RECORD: Final = 12
 """Simulator events per record: arrival, hops up and down, queue, service, response."""
 BYTES_PER_RECORD: Final = 400
+"""A record kept in memory until the run ends (a request, a video segment with its
+player's download record)."""
+BYTES_PER_SPILLED_RECORD: Final = 24
+"""A frame: frame logs go to disk while the run proceeds (sim.run.records); what stays
+O(frames) is the summary's exact sum and percentiles, which hold the size, then the
+latency, of each displayed frame of one workload (8 bytes), and a spill's last
+chunk; 24 leaves room for the allocator's slack around those large arrays."""
 BYTES_PER_POINT: Final = 32
 BYTES_PER_USER: Final = 2000
 
@@ -72,7 +79,8 @@ def _users_of(workload: Any, sizes: dict[str, float]) -> float:
     return sum(sizes.get(name, 0.0) for name in names)
 
 
-def _records(workload: Any, users: float, duration: float) -> float:
+def _records(workload: Any, users: float, duration: float) -> tuple[float, float]:
+    """(records kept in memory, frame records spilled to disk) of one workload."""
     arrivals = getattr(workload, "arrivals", None)
     rate = getattr(arrivals, "rate", None)
     total = 0.0
@@ -82,9 +90,10 @@ def _records(workload: Any, users: float, duration: float) -> float:
     if isinstance(segments, int):
         total += float(segments) * users
     frame_rate = getattr(workload, "frame_rate", None)
+    frames = 0.0
     if isinstance(frame_rate, float | int):
-        total += float(frame_rate) * duration * (users + 1)
-    return total
+        frames = float(frame_rate) * duration * (users + 1)
+    return total, frames
 
 
 def _trace_changes(scenario: Scenario, base_dir: str | None) -> float:
@@ -118,7 +127,10 @@ def estimate(scenario: Scenario, base_dir: str | None = None) -> Estimate:
     duration = scenario.duration
     sizes = _group_sizes(scenario)
     users = sum(sizes.values())
-    records = sum(_records(w, _users_of(w, sizes), duration) for w in scenario.workloads)
+    counts = [_records(w, _users_of(w, sizes), duration) for w in scenario.workloads]
+    kept = sum(c[0] for c in counts)
+    frames = sum(c[1] for c in counts)
+    records = kept + frames
     sites = sum(1 for n in scenario.nodes if getattr(n, "compute", None) is not None)
     channels = 2 * len(scenario.links) + 2 * len(sizes)
     samples = math.ceil(duration / scenario.sample_interval)
@@ -133,7 +145,8 @@ def estimate(scenario: Scenario, base_dir: str | None = None) -> Estimate:
     trace_changes = _trace_changes(scenario, base_dir)
     events = (EVENTS_PER_RECORD * records + samples * (1 + sites) + radio_updates
               + trace_changes)
-    memory = (BYTES_PER_RECORD * records + BYTES_PER_POINT * series_points
+    memory = (BYTES_PER_RECORD * kept + BYTES_PER_SPILLED_RECORD * frames
+              + BYTES_PER_POINT * series_points
               + BYTES_PER_USER * users + BYTES_PER_POINT * radio_updates)
     return Estimate(users, records, series_points, radio_updates, trace_changes, events, memory)
 

@@ -9,7 +9,9 @@ import pytest
 
 from sim.plots.figure import write_plots
 from sim.run.builder import Run, RunOutput
+from sim.run.records import ChainedTable
 from sim.scenario.loader import load_scenario
+from streaming import plots as plots_streams
 from streaming.plots import (
     SAMPLED_SESSIONS,
     deadline_miss_figure,
@@ -83,3 +85,37 @@ def test_runs_with_streams_write_the_stream_plots(output: RunOutput, tmp_path: P
     names = {p.name for p in write_plots(output, tmp_path)}
     assert {"playback.png", "qoe.png", "frame_latency_cdf.png",
             "deadline_misses.png"} <= names
+
+
+def _in_parts(table: dict[str, np.ndarray], size: int) -> ChainedTable:
+    """The same table as one read back from disk in row groups of `size` rows."""
+    n = len(next(iter(table.values())))
+    return ChainedTable([{k: v[i:i + size] for k, v in table.items()} for i in range(0, n, size)])
+
+
+def test_plots_walk_tables_in_row_groups(output: RunOutput) -> None:
+    whole = output.tables
+    parts = {name: _in_parts(dict(whole[name]), 37) for name in ("frames", "segments")}
+    for build in (playback_figure, frame_latency_figure, deadline_miss_figure):
+        a, b = build(whole, "t").axes[0], build(parts, "t").axes[0]
+        assert [line.get_label() for line in a.lines] == [line.get_label() for line in b.lines]
+        for x, y in zip(a.lines, b.lines, strict=True):
+            assert np.array_equal(x.get_xydata(), y.get_xydata())
+        assert [p.get_height() for p in a.patches] == [p.get_height() for p in b.patches]
+        assert [t.get_text() for t in a.get_xticklabels()] == \
+            [t.get_text() for t in b.get_xticklabels()]
+
+
+def test_latency_sample_is_evenly_spaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plots_streams, "CDF_SAMPLE", 10)
+    sample = plots_streams._Decimated()
+    rng = np.random.default_rng(1)
+    n = 0
+    while n < 1000:
+        size = int(rng.integers(0, 30))
+        sample.add(np.arange(n, n + size, dtype=float))
+        n += size
+    kept = sample.values()
+    assert sample.seen == n
+    assert sample.stride in (32, 64) and 10 <= len(kept) <= 20
+    assert np.array_equal(kept, np.arange(0, n, sample.stride, dtype=float))
