@@ -1,4 +1,5 @@
-"""Command line: ``run``, ``validate``, ``check``, ``sweep``, ``plot``, ``live`` and ``calibrate``
+"""Command line: ``run``, ``validate``, ``check``, ``sweep``, ``plot``, ``live``, ``calibrate``,
+``size`` and ``show``
 (``python run_sim.py`` or ``edgestream``).
 
 Exit codes are part of the interface, for CI pipelines: 0 success, 1 a QoS target
@@ -53,10 +54,11 @@ def _default_scenario() -> Path:
 DEFAULT_SCENARIO = _default_scenario()
 """Run when no scenario is given."""
 COMMAND_MODULES = {"check": "sim.cli.check", "plot": "sim.cli.plot", "sweep": "sim.cli.sweep",
-                   "live": "sim.cli.live", "calibrate": "sim.cli.calibrate"}
+                   "live": "sim.cli.live", "calibrate": "sim.cli.calibrate",
+                   "size": "sim.cli.size", "show": "sim.cli.show"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
 COMMANDS = ("run", "validate", *COMMAND_MODULES)
-INTERRUPTIBLE = frozenset({"run", "check", "sweep", "calibrate"})
+INTERRUPTIBLE = frozenset({"run", "check", "sweep", "calibrate", "size"})
 """Commands for which SIGTERM is Ctrl-C: partial results removed, exit 130 (``live`` has
 its own supervisor, which stops its peers on SIGTERM)."""
 
