@@ -117,16 +117,20 @@ def _cmd_run(ns: argparse.Namespace, console: Console) -> int:
 
 def _cmd_validate(ns: argparse.Namespace, console: Console) -> int:
     from sim.run.builder import prepared_run
+    from sim.run.input_warnings import print_warnings
     from sim.scenario.loader import load_scenario
 
     failed = False
     for path in ns.files:
         try:
-            prepared_run(load_scenario(path, ns.overrides), force=ns.force)
+            loaded = load_scenario(path, ns.overrides)
+            prepared_run(loaded, force=ns.force)
         except ScenarioError as exc:
             failed = True
             print_problems(exc)
             continue
+        console.file.flush()
+        print_warnings(loaded)
         console.print(f"{path}: ok")
     return EXIT_INPUT if failed else EXIT_OK
 
