@@ -95,3 +95,17 @@ def test_bad_vary_is_a_located_input_error(tmp_path: Path, capsys: pytest.Captur
     assert main(["size", str(path), "--vary", vary, "--out", str(tmp_path / "out")]) == 2
     first = capsys.readouterr().err.splitlines()[0]
     assert first.startswith("--vary ") and message in first
+
+
+def test_size_finds_the_largest_user_count_when_fewer_users_are_easier(tmp_path: Path) -> None:
+    """3 servers, 50 requests/s per user: Wq(4 users) = 4.4 ms, Wq(5 users) = 14 ms."""
+    per_user, servers, target = 50.0, 3, 0.008
+    theory = max(n for n in range(1, 9) if per_user * n < servers * 100
+                 and mmc_wait(per_user * n, 1 / MEAN_SERVICE, servers) <= target)
+    assert theory == 4
+    path = _scenario(tmp_path, delay=0, metric="requests.job.wait_s.mean", bound="8 ms")
+    result = search(path, parse_vary("nodes[users].count=1..8"), replications=3,
+                    root=tmp_path / "out", fixed=[f"nodes[site].compute.servers={servers}",
+                                                  f"workloads[job].arrivals.rate={per_user}"])
+    assert result.direction == "down"
+    assert result.answer == theory
