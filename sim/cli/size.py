@@ -21,7 +21,7 @@ from typing import Any
 from rich.console import Console
 
 from sim.cli.check import _replications
-from sim.cli.common import EXIT_OK, EXIT_QOS, check_out_dir, seed_arg
+from sim.cli.common import EXIT_INTERRUPT, EXIT_OK, EXIT_QOS, check_out_dir, seed_arg
 from sim.scenario.units import UnitError, parse_fraction
 
 __all__ = ["add_parser", "run"]
@@ -71,8 +71,10 @@ def _targets_text(probe: Any) -> str:
 
 
 def run(ns: argparse.Namespace, console: Console) -> int:
+    from sim.cli.sweep import _report_failure
     from sim.plots.size import write_size_outputs
     from sim.sweep.capacity import parse_vary, search
+    from sim.sweep.runner import SweepRunError
 
     vary = parse_vary(ns.vary, ns.resolution)  # ScenarioError -> located line, exit 2
     check_out_dir(ns.out)
@@ -85,9 +87,15 @@ def run(ns: argparse.Namespace, console: Console) -> int:
         console.print(f"{vary.key}={vary.shown(probe.value)}: {verdict}  ({_targets_text(probe)})",
                       soft_wrap=True, markup=False)
 
-    result = search(ns.scenario, vary, fixed=ns.overrides, replications=ns.replications,
-                    seed=ns.seed, root=ns.out, direction=ns.direction, workers=ns.workers,
-                    tables=ns.tables, on_probe=shown)
+    try:
+        result = search(ns.scenario, vary, fixed=ns.overrides, replications=ns.replications,
+                        seed=ns.seed, root=ns.out, direction=ns.direction,
+                        workers=ns.workers, tables=ns.tables, on_probe=shown)
+    except SweepRunError as exc:  # a probe's run refused (exit 2) or crashed (exit 3)
+        return _report_failure(exc, ns.debug)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; finished runs are kept, run size again to resume\n")
+        return EXIT_INTERRUPT
     written = write_size_outputs(result)
     how = "detected from the two ends" if result.direction_detected else "given"
     sense = "grows" if result.direction == "up" else "shrinks"
