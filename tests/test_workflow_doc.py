@@ -115,9 +115,12 @@ def in_section(prefix: str) -> list[Command]:
     return [c for c in commands() if c.section.startswith(prefix)]
 
 
-def test_the_doc_has_both_walkthroughs() -> None:
+def test_the_doc_has_every_walkthrough() -> None:
     researcher, ci = in_section("A researcher"), in_section("A CI user")
-    assert len(researcher) + len(ci) == len(commands()), "a command outside both sections"
+    planner = in_section("A planner")
+    assert len(researcher) + len(ci) + len(planner) == len(commands()), \
+        "a command outside the sections"
+    assert {"size", "show"} <= {c.text.split()[2] for c in planner}
     texts = " ".join(c.text for c in ci)
     for needed in ("validate", "--replications", "--junit", "--baseline", "pytest scenarios/ci/"):
         assert needed in texts
@@ -150,6 +153,13 @@ def test_researcher_sweep_commands(workdir: tuple[Path, dict[str, str]]) -> None
     assert len(band.x) >= 3 and (band.n > 1).all()
     assert np.all(band.low <= band.mean) and np.all(band.mean <= band.high)
     assert np.all(band.low < band.high)
+
+
+@pytest.mark.slow  # about 10 s: a capacity search of 10 short runs, then show
+def test_planner_walkthrough(workdir: tuple[Path, dict[str, str]]) -> None:
+    run_all(in_section("A planner"), workdir)
+    (folder,) = (workdir[0] / "results" / "sweeps").iterdir()
+    assert (folder / "size.parquet").is_file() and (folder / "size.png").is_file()
 
 
 @pytest.mark.slow  # about 25 s: eight CLI and pytest processes

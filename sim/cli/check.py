@@ -113,8 +113,8 @@ def _check_one(path: str, baseline_path: str | None, tolerance: float,
         baseline = _read_baseline(baseline_path, scn.qos, scn.name)
     n = ns.replications
     seeds = list(range(scn.seed, scn.seed + n))
-    runs = [run_one(path, ns if n == 1 else argparse.Namespace(**{**vars(ns), "seed": seed}),
-                    console) for seed in seeds]
+    runs = [run_one(path, ns if n == 1 else argparse.Namespace(
+        **{**vars(ns), "seed": seed, "warned": seed != seeds[0]}), console) for seed in seeds]
     summaries = [summary for summary, _ in runs]
     folders = [folder for _, folder in runs]
     where = str(folders[0]) if n == 1 else f"{folders[0].parent}, seeds {seeds[0]}..{seeds[-1]}"

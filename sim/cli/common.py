@@ -124,12 +124,16 @@ def progress(console: Console, label: str, total: float, quiet: bool) -> Iterato
 
 def run_one(path: str, ns: argparse.Namespace, console: Console) -> tuple[dict[str, Any], Path]:
     from sim.run.builder import prepared_run
+    from sim.run.input_warnings import print_warnings
     from sim.run.results import write_run
     from sim.scenario.loader import load_scenario
 
     loaded = load_scenario(path, overrides(ns))
     check_out_dir(ns.out)
     run = prepared_run(loaded, force=getattr(ns, "force", False))
+    if not getattr(ns, "warned", False):  # once for the replications of `check`
+        print_warnings(loaded)
+        ns.warned = True
     scn = loaded.scenario
     with progress(console, scn.name, scn.duration, ns.quiet) as tick:
         output = run.execute(tick)

@@ -1,4 +1,5 @@
-"""Command line: ``run``, ``validate``, ``check``, ``sweep``, ``plot``, ``live`` and ``calibrate``
+"""Command line: ``run``, ``validate``, ``check``, ``sweep``, ``plot``, ``live``, ``calibrate``,
+``size`` and ``show``
 (``python run_sim.py`` or ``edgestream``).
 
 Exit codes are part of the interface, for CI pipelines: 0 success, 1 a QoS target
@@ -54,10 +55,10 @@ DEFAULT_SCENARIO = _default_scenario()
 """Run when no scenario is given."""
 COMMAND_MODULES = {"check": "sim.cli.check", "plot": "sim.cli.plot", "sweep": "sim.cli.sweep",
                    "live": "sim.cli.live", "calibrate": "sim.cli.calibrate",
-                   "report": "sim.cli.report"}
+                   "report": "sim.cli.report", "size": "sim.cli.size", "show": "sim.cli.show"}
 """Commands that live in their own module: ``add_parser(subparsers)`` and ``run(ns, console)``."""
 COMMANDS = ("run", "validate", *COMMAND_MODULES)
-INTERRUPTIBLE = frozenset({"run", "check", "sweep", "calibrate"})
+INTERRUPTIBLE = frozenset({"run", "check", "sweep", "calibrate", "size"})
 """Commands for which SIGTERM is Ctrl-C: partial results removed, exit 130 (``live`` has
 its own supervisor, which stops its peers on SIGTERM)."""
 
@@ -116,16 +117,20 @@ def _cmd_run(ns: argparse.Namespace, console: Console) -> int:
 
 def _cmd_validate(ns: argparse.Namespace, console: Console) -> int:
     from sim.run.builder import prepared_run
+    from sim.run.input_warnings import print_warnings
     from sim.scenario.loader import load_scenario
 
     failed = False
     for path in ns.files:
         try:
-            prepared_run(load_scenario(path, ns.overrides), force=ns.force)
+            loaded = load_scenario(path, ns.overrides)
+            prepared_run(loaded, force=ns.force)
         except ScenarioError as exc:
             failed = True
             print_problems(exc)
             continue
+        console.file.flush()
+        print_warnings(loaded)
         console.print(f"{path}: ok")
     return EXIT_INPUT if failed else EXIT_OK
 
