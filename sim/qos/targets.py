@@ -212,6 +212,11 @@ class Verdict:
         verdict = "skipped" if self.skipped else "met" if self.passed else "MISSED"
         if self.value is None:
             return f"{self.name}: {verdict}, {self.reason}"
+        text = self._value_message(verdict)
+        return f"{text}; {self.reason}" if self.reason else text
+
+    def _value_message(self, verdict: str) -> str:
+        assert self.value is not None
         if self.ci is None and self.replications > 1:
             return (f"{self.name}: {verdict}, mean {self.value_text()} over "
                     f"{self.replications} replications")
