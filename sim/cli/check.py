@@ -4,8 +4,11 @@ The CI gate of the project.  Beyond one run judged against its targets it can
 
 * run ``--replications N`` seeds and judge each target on the 95% CI of the
   replication mean (``--mean-only``: on the mean), see :mod:`sim.qos.gate`;
-* compare with ``--baseline`` runs and fail on a regression beyond
-  ``--tolerance`` even when the target still passes;
+* record a replicated baseline (``--write-baseline FILE``: per metric the mean,
+  its sd, 95% CI and n) and compare later replications with it
+  (``--baseline``): a regression beyond ``--tolerance`` that is significant at
+  a family-wise false-alarm rate of 1% fails even when the target still
+  passes, see :mod:`sim.qos.baseline`;
 * write a JUnit XML report (``--junit FILE``) for the CI's test view.
 
 Exit codes stay those of the CLI: 1 when any target or baseline check fails,
@@ -19,7 +22,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -32,9 +35,12 @@ from sim.cli.common import (
     print_problems,
     run_one,
 )
-from sim.qos.junit import Case, Suite, case_of, write_junit
+from sim.qos.junit import Case, Suite, cases_of, write_junit
 from sim.scenario.limits import MAX_REPLICATIONS
 from sim.scenario.problems import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    from sim.qos.baseline import Baseline
 
 __all__ = ["add_parser", "run"]
 
@@ -64,26 +70,31 @@ def add_parser(sub: Any) -> None:
                            "the mean: a max passes only if the CI is below it (default 1)")
     gate.add_argument("--mean-only", action="store_true",
                       help="with replications, judge the mean instead of the CI")
-    gate.add_argument("--baseline", action="append", default=[], metavar="SUMMARY",
-                      help="summary.json or run folder of an earlier run; fail if a qos metric "
-                           "got worse by more than --tolerance (one per scenario, in order)")
+    gate.add_argument("--baseline", action="append", default=[], metavar="FILE",
+                      help="a baseline file (--write-baseline), or the summary.json or run "
+                           "folder of one earlier run; fail if a qos metric got significantly "
+                           "worse by more than --tolerance (one per scenario, in order)")
+    gate.add_argument("--write-baseline", action="append", default=[], metavar="FILE",
+                      help="store the replications' mean, sd, 95%% CI and n of every metric "
+                           "as a baseline (one per scenario, in order)")
     gate.add_argument("--tolerance", default="5%",
                       help="allowed regression relative to the baseline value (default 5%%)")
     gate.add_argument("--junit", type=Path, metavar="FILE",
                       help="write a JUnit XML report: one test case per target")
 
 
-def _read_baseline(path: str, targets: Any, scenario: str) -> dict[str, Any]:
-    """The baseline summary, or a ScenarioError naming the file and what is wrong."""
-    from sim.qos.gate import baseline_problems
+def _read_baseline(path: str, targets: Any, scenario: str) -> Baseline:
+    """The baseline, or a ScenarioError naming the file and what is wrong."""
+    from sim.qos.baseline import baseline_problems, parse_baseline
     from sim.run.results import read_summary
 
     try:
-        baseline = read_summary(path)
+        baseline = parse_baseline(read_summary(path))
     except FileNotFoundError:
         raise ScenarioError([Problem((), "no such file or run folder", file=path)]) from None
     except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise ScenarioError([Problem((), f"not a run summary: {exc}", file=path)]) from None
+        raise ScenarioError([Problem((), f"not a baseline or run summary: {exc}",
+                                     file=path)]) from None
     problems = baseline_problems(targets, baseline, scenario)
     if problems:
         raise ScenarioError([Problem((), p, file=path) for p in problems])
@@ -98,10 +109,12 @@ def _validate(path: str, ns: argparse.Namespace) -> None:
     prepared_run(load_scenario(path, overrides(ns)), force=ns.force)
 
 
-def _check_one(path: str, baseline_path: str | None, tolerance: float,
-               ns: argparse.Namespace, console: Console) -> tuple[Suite, bool]:
+def _check_one(path: str, baseline_path: str | None, write_path: str | None,
+               tolerance: float, ns: argparse.Namespace,
+               console: Console) -> tuple[Suite, bool]:
     """Run one scenario's replications and judge them; (JUnit suite, all passed)."""
-    from sim.qos.gate import baseline_verdicts, evaluate_replicated
+    from sim.qos.baseline import baseline_document, baseline_verdicts, write_baseline
+    from sim.qos.gate import evaluate_replicated
     from sim.qos.targets import verdict_table
     from sim.scenario.loader import load_scenario
 
@@ -118,6 +131,14 @@ def _check_one(path: str, baseline_path: str | None, tolerance: float,
     summaries = [summary for summary, _ in runs]
     folders = [folder for _, folder in runs]
     where = str(folders[0]) if n == 1 else f"{folders[0].parent}, seeds {seeds[0]}..{seeds[-1]}"
+    if write_path is not None:
+        try:
+            written = write_baseline(baseline_document(scn.name, seeds, summaries), write_path)
+        except OSError as exc:
+            raise ScenarioError([Problem((), f"cannot write the baseline: {exc.strerror}",
+                                         file=f"--write-baseline {write_path}")]) from None
+        console.print(f"baseline: {written} ({n} replication{'s' if n != 1 else ''})",
+                      soft_wrap=True, markup=False)
     suite = Suite(path, properties={
         "scenario": scn.name, "file": path, "seeds": " ".join(map(str, seeds)),
         "results": " ".join(map(str, folders)), "judged": "mean" if ns.mean_only else "ci95"})
@@ -131,7 +152,7 @@ def _check_one(path: str, baseline_path: str | None, tolerance: float,
         suite.properties["tolerance"] = f"{tolerance:.4g}"
         verdicts += baseline_verdicts(scn.qos, baseline, summaries, tolerance)
     console.print(verdict_table(verdicts, title=f"{path}  ({where})"))
-    suite.cases = [case_of(v, scn.name) for v in verdicts]
+    suite.cases = cases_of(verdicts, scn.name)
     suite.time = time.perf_counter() - started
     return suite, all(v.passed for v in verdicts)
 
@@ -153,16 +174,18 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         sys.stderr.write(f"edgestream check: error: {exc}\n")
         return EXIT_INPUT
-    if ns.baseline and len(ns.baseline) != len(ns.scenarios):
-        sys.stderr.write(f"edgestream check: error: {len(ns.baseline)} --baseline for "
-                         f"{len(ns.scenarios)} scenarios; give one per scenario, in order\n")
-        return EXIT_INPUT
+    for flag, given in (("--baseline", ns.baseline), ("--write-baseline", ns.write_baseline)):
+        if given and len(given) != len(ns.scenarios):
+            sys.stderr.write(f"edgestream check: error: {len(given)} {flag} for "
+                             f"{len(ns.scenarios)} scenarios; give one per scenario, in order\n")
+            return EXIT_INPUT
     suites: list[Suite] = []
     missed = False
     bad_input = False
     for i, path in enumerate(ns.scenarios):
         try:
             suite, passed = _check_one(path, ns.baseline[i] if ns.baseline else None,
+                                       ns.write_baseline[i] if ns.write_baseline else None,
                                        tolerance, ns, console)
         except ScenarioError as exc:
             print_problems(exc)

@@ -111,9 +111,16 @@ def overrides(ns: argparse.Namespace) -> list[str | FlagValue]:
 
 @contextmanager
 def progress(console: Console, label: str, total: float, quiet: bool) -> Iterator[Any]:
-    """A progress bar over simulated time, on a terminal only."""
-    if quiet or not console.is_terminal:
+    """A progress bar over simulated time on a terminal; progress lines in a log."""
+    if quiet:
         yield None
+        return
+    if not console.is_terminal:
+        from sim.cli.progress_log import ProgressLog
+        from sim.scenario.units import format_quantity
+
+        yield ProgressLog(console, label, total, "simulated time",
+                          lambda t: format_quantity(t, "duration"))
         return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}% of simulated time"),

@@ -29,6 +29,7 @@ from rich.progress import (
 )
 
 from sim.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, check_out_dir
+from sim.cli.progress_log import ProgressLog
 from sim.extras import require_extra
 
 if TYPE_CHECKING:  # the simulator is imported only once the fork server is started
@@ -73,26 +74,38 @@ def add_parser(sub: Any) -> None:
 
 
 class _Bar:
-    """Progress over runs (finished ones count from the start), on a terminal only."""
+    """Progress over runs (finished ones count from the start): a bar on a terminal,
+    progress lines in a log (:mod:`sim.cli.progress_log`)."""
 
-    def __init__(self, progress: Progress | None, label: str) -> None:
+    def __init__(self, progress: Progress | None, label: str,
+                 log: Console | None = None) -> None:
         self.progress = progress
         self.label = label
+        self.log = log
         self.task: Any = None
+        self.lines: ProgressLog | None = None
+        self.finished = 0
 
     def start(self, total: int, skipped: int) -> None:
         if self.progress is not None:
             self.task = self.progress.add_task(self.label, total=total, completed=skipped)
+        if self.log is not None and total > skipped:
+            from sim.cli.progress_log import ProgressLog
+
+            self.lines = ProgressLog(self.log, self.label, total - skipped, "runs")
 
     def done(self, *_: Any) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.advance(self.task)
+        if self.lines is not None:
+            self.finished += 1
+            self.lines(self.finished)
 
 
 @contextmanager
 def _bar(console: Console, label: str, quiet: bool) -> Iterator[_Bar]:
     if quiet or not console.is_terminal:
-        yield _Bar(None, label)
+        yield _Bar(None, label, None if quiet else console)
         return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("runs"), TimeElapsedColumn(), TextColumn("eta"),
@@ -100,13 +113,28 @@ def _bar(console: Console, label: str, quiet: bool) -> Iterator[_Bar]:
         yield _Bar(progress, label)
 
 
-def _dry_run(plan: SweepPlan, console: Console) -> int:
+def _dry_run(plan: SweepPlan, console: Console, out: Path) -> int:
+    """The planned runs as a table that keeps within the terminal (80 columns in a log).
+
+    Folders are shown relative to the results root, printed once below the table.
+    """
+    from rich.table import Table
+
     pending = {run.run_id for run in plan.pending()}
+    table = Table(title=f"sweep {plan.name}", title_justify="left", box=None)
+    table.add_column("state", no_wrap=True)
+    table.add_column("run", overflow="ellipsis")
+    table.add_column(f"folder (in {out})", no_wrap=True, overflow="ellipsis")
     for run in plan.runs:
         state = "todo" if run.run_id in pending else "done"
-        console.print(f"{state}  {run.describe()}  {run.folder}", soft_wrap=True, markup=False)
-    console.print(f"{len(plan.runs)} runs, {len(pending)} to run; tables in {plan.folder}",
-                  soft_wrap=True, markup=False)
+        try:
+            folder = str(run.folder.relative_to(out))
+        except ValueError:
+            folder = str(run.folder)
+        table.add_row(state, run.describe(), folder)
+    console.print(table)
+    console.print(f"{len(plan.runs)} runs, {len(pending)} to run; tables in", markup=False)
+    console.print(f"  {plan.folder}", soft_wrap=True, markup=False)
     return EXIT_OK
 
 
@@ -141,7 +169,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
 
     plan = load_sweep(ns.sweep, ns.out)  # ScenarioError -> located problems, exit 2
     if ns.dry_run:
-        return _dry_run(plan, console)
+        return _dry_run(plan, console, ns.out)
     try:
         with _bar(console, plan.name, ns.quiet) as bar:
             result = run_sweep(plan, workers=ns.workers, dask=ns.dask,

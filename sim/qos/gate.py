@@ -11,11 +11,9 @@ for exploratory runs where a few replications give wide intervals.
 
 A baseline catches regressions that still meet the targets: a change that makes
 p95 latency 30% worse while it stays under its 100 ms bound is still a
-regression a CI pipeline should stop.  Each metric with a qos target is compared
-with the same metric of an earlier run; "worse" is the direction its bound
-points (higher for a ``max``, lower for a ``min``), and the tolerance is relative
-to the baseline value.  Same scenario, same seed and same code give identical
-summaries, so a baseline check of an unchanged model always passes.
+regression a CI pipeline should stop.  Those checks, which account for the
+spread of both the baseline and the new replications, are in
+:mod:`sim.qos.baseline`.
 """
 
 from __future__ import annotations
@@ -27,15 +25,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.qos.targets import Verdict, bound_text, evaluate, flatten, format_metric, parse_bound
+from sim.qos.targets import Verdict, bound_text, evaluate, flatten, parse_bound
 from sim.scenario.schema import QosTarget
 from sim.scenario.units import UnitError, parse_fraction
 from sim.stats import t_interval
 
 __all__ = [
     "Replicated",
-    "baseline_problems",
-    "baseline_verdicts",
     "evaluate_replicated",
     "parse_tolerance",
     "replicate",
@@ -132,63 +128,3 @@ def parse_tolerance(text: str) -> float:
     if value < 0:
         raise ValueError(f"--tolerance: {text} is negative; give e.g. 5%")
     return value
-
-
-def baseline_problems(targets: Sequence[QosTarget], baseline: Mapping[str, Any],
-                      scenario: str) -> list[str]:
-    """Why `baseline` cannot be compared with runs of `scenario` (empty if it can).
-
-    A baseline of another scenario, or one that lacks a target's metric, is a
-    wrong file rather than a regression: the caller reports it as bad input.
-    """
-    problems: list[str] = []
-    name = baseline.get("scenario")
-    if name != scenario:
-        problems.append(f'the baseline is a run of scenario "{name}", not "{scenario}"')
-    flat = flatten(baseline)
-    for metric in dict.fromkeys(t.metric for t in targets):
-        if metric not in flat:
-            problems.append(f'the baseline has no metric "{metric}"')
-    return problems
-
-
-def baseline_verdicts(targets: Sequence[QosTarget], baseline: Mapping[str, Any],
-                      summaries: Sequence[Mapping[str, Any]],
-                      tolerance: float) -> list[Verdict]:
-    """One regression check per metric and bound direction of the targets.
-
-    The new value (the replication mean) fails when it is worse than the
-    baseline value by more than ``tolerance`` times the baseline's magnitude,
-    whether or not the target itself passes.  A baseline without a value for a
-    metric (no data in that run) cannot show a regression: the check is skipped.
-    """
-    base = flatten(baseline)
-    metrics = replicate(summaries)
-    n = len(summaries)
-    out: list[Verdict] = []
-    seen: set[tuple[str, str]] = set()
-    for target in targets:
-        for side, op in _SIDES:
-            if getattr(target, side) is None or (target.metric, op) in seen:
-                continue
-            seen.add((target.metric, op))
-            reference = _finite(base.get(target.metric))
-            rep = metrics.get(target.metric, Replicated((None,) * n))
-            value = rep.mean
-            sign = "+" if op == "<=" else "-"
-            common: dict[str, Any] = {"replications": n, "check": "baseline"}
-            if reference is None:
-                bound = f"baseline value {sign} {tolerance * 100:.4g}%"
-                out.append(Verdict(target.metric, bound, op, math.nan, value, True,
-                                   "no value in the baseline", skipped=True, **common))
-                continue
-            slack = tolerance * abs(reference)
-            limit = reference + slack if op == "<=" else reference - slack
-            bound = f"{format_metric(reference, target.metric)} {sign} {tolerance * 100:.4g}%"
-            if value is None:
-                out.append(Verdict(target.metric, bound, op, limit, None, False, "no data",
-                                   **common))
-                continue
-            passed = value <= limit if op == "<=" else value >= limit
-            out.append(Verdict(target.metric, bound, op, limit, value, passed, **common))
-    return out

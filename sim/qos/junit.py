@@ -3,9 +3,12 @@
 JUnit XML is the one test-report format every CI system reads (GitHub Actions
 reporters, GitLab, Jenkins, Azure).  A ``check`` writes one ``<testsuite>`` per
 scenario and one ``<testcase>`` per target bound, so a missed target shows up
-in the CI's test view as a failed test named after the metric and bound, with
-the value in the failure message; baseline comparisons are test cases of their
-own.  A scenario that could not be run (bad input) is a suite with one
+in the CI's test view as a failed test.  Test names are the scenario and the
+metric only (``ci-pass.requests.req.latency_s.p95``; ``.max``/``.min`` when one
+metric has both bounds, ``.baseline`` for a baseline comparison), never the
+bound: a CI keeps a test's history by its name, and a tuned target must not
+start a new one.  The bound and the value are in the failure message and the
+``system-out`` of every case.  A scenario that could not be run (bad input) is a suite with one
 ``<error>`` case, so the report still accounts for every scenario asked for.
 
 The XML is built with :mod:`xml.etree.ElementTree`, which escapes every text
@@ -23,7 +26,7 @@ from pathlib import Path
 
 from sim.qos.targets import Verdict
 
-__all__ = ["Case", "Suite", "case_of", "junit_tree", "write_junit"]
+__all__ = ["Case", "Suite", "case_of", "cases_of", "junit_tree", "write_junit"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Case:
     detail: str = ""
     """Longer text inside the failure/error element (e.g. every located problem)."""
     time: float = 0.0
+    output: str = ""
+    """``system-out`` text: the bound and the value, also for a passed case."""
 
 
 @dataclass
@@ -53,15 +58,38 @@ class Suite:
     """Facts shown with the suite: scenario file, seeds, results folder."""
 
 
-def case_of(verdict: Verdict, classname: str) -> Case:
+def case_of(verdict: Verdict, classname: str, name: str | None = None) -> Case:
     """The test case of one verdict; its failure message names metric, bound and value."""
+    name = name or f"{classname}.{verdict.metric}"
     if verdict.skipped:
-        return Case(verdict.name, classname, skipped=verdict.message())
+        return Case(name, classname, skipped=verdict.message())
     if verdict.passed:
-        return Case(verdict.name, classname)
-    return Case(verdict.name, classname, failure=verdict.message(),
+        return Case(name, classname, output=verdict.message() + "\n")
+    return Case(name, classname, failure=verdict.message(), output=verdict.message() + "\n",
                 detail=f"metric: {verdict.metric}\nbound: {verdict.op} {verdict.bound}\n"
                        f"value: {verdict.value_text()}\n")
+
+
+def cases_of(verdicts: Sequence[Verdict], scenario: str) -> list[Case]:
+    """The test cases of a scenario's verdicts, with stable names (module doc)."""
+    sides: dict[tuple[str, str], set[str]] = {}
+    for v in verdicts:
+        sides.setdefault((v.check, v.metric), set()).add(v.op)
+    names: list[str] = []
+    for v in verdicts:
+        name = f"{scenario}.{v.metric}"
+        if len(sides[(v.check, v.metric)]) > 1:
+            name += ".max" if v.op == "<=" else ".min"
+        if v.check == "baseline":
+            name += ".baseline"
+        names.append(name)
+    out: list[Case] = []
+    for i, (v, name) in enumerate(zip(verdicts, names, strict=True)):
+        shown = name
+        if names.count(name) > 1:  # the same metric in two targets
+            shown = f"{name}#{names[:i].count(name) + 1}"
+        out.append(case_of(v, scenario, shown))
+    return out
 
 
 def _count(cases: Sequence[Case]) -> dict[str, str]:
@@ -97,6 +125,8 @@ def junit_tree(suites: Sequence[Suite], *, name: str = "edgestream check") -> ET
                                               "type": "BadInput"}).text = case.detail
             if case.skipped is not None:
                 ET.SubElement(item, "skipped", {"message": case.skipped})
+            if case.output:
+                ET.SubElement(item, "system-out").text = case.output
     ET.indent(root)
     return ET.ElementTree(root)
 

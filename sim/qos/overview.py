@@ -14,7 +14,7 @@ from rich.table import Table
 
 from sim.scenario.units import format_quantity
 
-__all__ = ["ms", "new_table", "pct", "summary_table", "value_at"]
+__all__ = ["add_columns", "ms", "new_table", "pct", "summary_table", "value_at"]
 
 
 def value_at(section: Mapping[str, Any], *path: str) -> float | None:
@@ -37,12 +37,22 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+def add_columns(table: Table, columns: Sequence[str]) -> Table:
+    """Columns of an overview table: the first (the label) left-aligned, the rest right.
+
+    Each column is at least as wide as the longest word of its title, so at 80
+    columns a title wraps at its spaces instead of being cut ("workl…"), and a
+    cell wraps at its spaces ("12.3 ms" over two lines) rather than mid-word.
+    """
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right",
+                         min_width=max(len(word) for word in name.split()), overflow="ellipsis")
+    return table
+
+
 def new_table(title: str, columns: Sequence[str]) -> Table:
     """A table whose first column (the label) is left-aligned and the rest right."""
-    table = Table(title=title, title_justify="left")
-    for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    return table
+    return add_columns(Table(title=title, title_justify="left"), columns)
 
 
 
@@ -61,8 +71,7 @@ def _sites(summary: Mapping[str, Any]) -> Table:
     extra = [(column, key) for column, key in (("memory peak", "memory_peak_bytes"),
                                                ("storage used", "storage_used_bytes"))
              if any(key in sec for sec in sites.values())]
-    for name in ("site", "jobs", "utilisation", "mean queue", *(c for c, _ in extra)):
-        table.add_column(name, justify="left" if name == "site" else "right")
+    add_columns(table, ("site", "jobs", "utilisation", "mean queue", *(c for c, _ in extra)))
     for name, sec in sites.items():
         queue = value_at(sec, "mean_queue")
         sizes = [value_at(sec, key) for _, key in extra]
@@ -82,8 +91,7 @@ def _links(summary: Mapping[str, Any], top: int) -> Table:
     rows.sort(key=lambda row: -row[1])
     title = "links" if len(rows) <= top else f"links ({top} busiest of {len(rows)})"
     table = Table(title=title, title_justify="left")
-    for name in ("link", "utilisation", "carried"):
-        table.add_column(name, justify="left" if name == "link" else "right")
+    add_columns(table, ("link", "utilisation", "carried"))
     for name, util, carried in rows[:top]:
         table.add_row(name, pct(util), "-" if carried is None else format_quantity(carried,
                                                                                      "size"))
@@ -103,8 +111,7 @@ def _cells(radio: Mapping[str, Any], top: int) -> Table:
     title = (f"cells ({shown}{radio.get('ues', 0)} UEs, {radio.get('handovers', 0)} HOs"
              + ("" if sinr is None else f", SINR {sinr:.1f} dB") + ")")
     table = Table(title=title, title_justify="left")
-    for name in ("cell", "load", "downlink", "uplink"):
-        table.add_column(name, justify="left" if name == "cell" else "right")
+    add_columns(table, ("cell", "load", "downlink", "uplink"))
     for name, sec in cells[:top]:
         table.add_row(name, pct(sec.get("load")),
                       format_quantity(sec.get("allocated_dl_bps") or 0.0, "rate"),

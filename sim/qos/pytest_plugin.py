@@ -5,7 +5,9 @@ every scenario is one test item, passing or failing with the metric, the bound
 and the value in its report, and pytest's own ``--junitxml``, ``-k``, ``-x`` and
 ``-n`` (xdist) apply.  Items are one per target rather than one per scenario
 with sub-reports, because a CI's test view lists items: a missed p95 target is
-then a red line of its own, named ``<file>::<metric> <= <bound>``.
+then a red line of its own, named ``<file>::<metric>`` (the metric only, never
+the bound, so a CI's test history survives a tuned target; the bound and the
+value are in the failure message and the item's ``user_properties``).
 
 Which YAML files are collected
     A file ending in ``.yaml``/``.yml`` whose top level has a ``nodes:`` key and
@@ -24,6 +26,14 @@ How a file runs
     the ini option ``edgestream_replications = N`` the seeds seed..seed+N-1 run
     and each target is judged on the 95% CI of the mean, as ``check
     --replications N`` does.
+
+Baselines
+    The ini option ``edgestream_baselines`` lists baseline files (written by
+    ``check --write-baseline``; one per line, relative to the ini file).  Each
+    names its scenario; a scenario file with a baseline gets one more item per
+    target, ``<metric> (baseline)``, that fails on a regression exactly as
+    ``check --baseline`` does (the same Welch/Holm rule of
+    :mod:`sim.qos.baseline`, tolerance ``edgestream_tolerance``, default 5%).
 """
 
 from __future__ import annotations
@@ -45,6 +55,8 @@ __all__ = ["QosItem", "QosTargetMissedError", "ScenarioFile", "pytest_addoption"
 
 INI_COLLECT = "edgestream_scenarios"
 INI_REPLICATIONS = "edgestream_replications"
+INI_BASELINES = "edgestream_baselines"
+INI_TOLERANCE = "edgestream_tolerance"
 _TOP_LEVEL_KEY = re.compile(r"^(qos|nodes)\s*:", re.MULTILINE)
 
 
@@ -55,10 +67,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(INI_REPLICATIONS, type="string", default="1",
                   help="edgestream: replications per scenario; targets are judged on the "
                        "95%% CI of the mean when > 1")
+    parser.addini(INI_BASELINES, type="linelist", default=[],
+                  help="edgestream: baseline files (check --write-baseline), relative to "
+                       "the ini file; a scenario's regressions against its baseline fail")
+    parser.addini(INI_TOLERANCE, type="string", default="5%",
+                  help="edgestream: allowed regression relative to the baseline (default 5%%)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     _replications(config)  # a bad ini value is a usage error before anything runs
+    _tolerance(config)
+
+
+def _tolerance(config: pytest.Config) -> float:
+    from sim.qos.gate import parse_tolerance
+
+    try:
+        return parse_tolerance(str(config.getini(INI_TOLERANCE)))
+    except ValueError as exc:
+        raise pytest.UsageError(f"{INI_TOLERANCE}: {exc}") from None
+
+
+_BASELINES = pytest.StashKey[dict[object, Any]]()
+
+
+def _baselines(config: pytest.Config) -> dict[object, Any]:
+    """The ini's baselines by scenario name, read once; a bad file is a usage error."""
+    if _BASELINES not in config.stash:
+        from sim.qos.baseline import parse_baseline
+        from sim.run.results import read_summary
+
+        base = config.inipath.parent if config.inipath else config.invocation_params.dir
+        found: dict[object, Any] = {}
+        for entry in config.getini(INI_BASELINES):
+            path = base / entry
+            try:
+                baseline = parse_baseline(read_summary(path))
+            except (OSError, ValueError) as exc:
+                raise pytest.UsageError(f"{INI_BASELINES}: {path}: {exc}") from None
+            found[baseline.scenario] = baseline
+        config.stash[_BASELINES] = found
+    return config.stash[_BASELINES]
 
 
 # ------------------------------------------------------------------- collecting
@@ -144,6 +193,7 @@ class ScenarioFile(pytest.File):
 
     _scenario: Scenario | None = None
     _outcome: list[dict[str, Any]] | Exception | None = None
+    _regressions: list[Verdict] | None = None
 
     def collect(self) -> Iterator[QosItem]:
         from sim.run.builder import prepared_run
@@ -159,12 +209,34 @@ class ScenarioFile(pytest.File):
             lines.append(f"{count} problem{'s' if count != 1 else ''} found in the scenario")
             raise self.CollectError("\n".join(lines)) from None
         self._scenario = loaded.scenario
-        names = [_item_name(t) for t in loaded.scenario.qos]
-        for i, target in enumerate(loaded.scenario.qos):
-            name = names[i] if names.count(names[i]) == 1 else f"{names[i]} (qos[{i}])"
-            line = loaded.document.locate(Problem(("qos", i), "")).line
-            yield QosItem.from_parent(self, name=name, target=target,
-                                      line=None if line is None else line - 1)
+        from sim.qos.baseline import baseline_problems
+
+        baseline = _baselines(self.config).get(loaded.scenario.name)
+        if baseline is not None:
+            problems = baseline_problems(loaded.scenario.qos, baseline, loaded.scenario.name)
+            if problems:
+                raise self.CollectError("\n".join(f"{INI_BASELINES}: {p}" for p in problems))
+        names = [t.metric for t in loaded.scenario.qos]
+        kinds = ("target",) if baseline is None else ("target", "baseline")
+        for kind in kinds:
+            for i, target in enumerate(loaded.scenario.qos):
+                name = names[i] if names.count(names[i]) == 1 else f"{names[i]} (qos[{i}])"
+                if kind == "baseline":
+                    name += " (baseline)"
+                line = loaded.document.locate(Problem(("qos", i), "")).line
+                yield QosItem.from_parent(self, name=name, target=target, kind=kind,
+                                          line=None if line is None else line - 1)
+
+    def regressions(self) -> list[Verdict]:
+        """The baseline verdicts of all targets, judged together (one Holm family)."""
+        from sim.qos.baseline import baseline_verdicts
+
+        if self._regressions is None:
+            assert self._scenario is not None
+            baseline = _baselines(self.config)[self._scenario.name]
+            self._regressions = baseline_verdicts(self._scenario.qos, baseline,
+                                                  self.summaries(), _tolerance(self.config))
+        return self._regressions
 
     def summaries(self) -> list[dict[str, Any]]:
         """The summaries of the scenario's runs, computed by the first item that asks."""
@@ -187,14 +259,6 @@ class ScenarioFile(pytest.File):
         return self._outcome
 
 
-def _item_name(target: QosTarget) -> str:
-    from sim.qos.targets import bound_text
-
-    bounds = [f"{op} {bound_text(b)}" for op, b in (("<=", target.max), (">=", target.min))
-              if b is not None]
-    return f"{target.metric} {', '.join(bounds)}"
-
-
 class QosTargetMissedError(Exception):
     """A qos target missed: the verdicts that failed."""
 
@@ -206,17 +270,23 @@ class QosTargetMissedError(Exception):
 class QosItem(pytest.Item):
     """One qos target of a scenario: passes when every bound of it holds."""
 
-    def __init__(self, *, target: QosTarget, line: int | None, **kwargs: Any) -> None:
+    def __init__(self, *, target: QosTarget, line: int | None, kind: str = "target",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.target = target
         self.line = line
+        self.kind = kind
 
     def runtest(self) -> None:
         from sim.qos.gate import evaluate_replicated
 
         parent = self.parent
         assert isinstance(parent, ScenarioFile)
-        verdicts = evaluate_replicated([self.target], parent.summaries())
+        if self.kind == "baseline":
+            verdicts = [v for v in parent.regressions() if v.metric == self.target.metric
+                        and getattr(self.target, "max" if v.op == "<=" else "min") is not None]
+        else:
+            verdicts = evaluate_replicated([self.target], parent.summaries())
         for v in verdicts:
             self.user_properties.append(("metric", v.metric))
             self.user_properties.append(("bound", f"{v.op} {v.bound}"))
@@ -231,7 +301,9 @@ class QosItem(pytest.Item):
             where = _shown(self.config, self.path)
             if self.line is not None:
                 where += f":{self.line + 1}"
-            return "\n".join(f"{where}: qos target missed: {v.message()}"
+            what = "regression against the baseline" if self.kind == "baseline" else \
+                "qos target missed"
+            return "\n".join(f"{where}: {what}: {v.message()}"
                              for v in excinfo.value.verdicts)
         return super().repr_failure(excinfo, style=style)
 

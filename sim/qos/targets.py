@@ -212,6 +212,11 @@ class Verdict:
         verdict = "skipped" if self.skipped else "met" if self.passed else "MISSED"
         if self.value is None:
             return f"{self.name}: {verdict}, {self.reason}"
+        text = self._value_message(verdict)
+        return f"{text}; {self.reason}" if self.reason else text
+
+    def _value_message(self, verdict: str) -> str:
+        assert self.value is not None
         if self.ci is None and self.replications > 1:
             return (f"{self.name}: {verdict}, mean {self.value_text()} over "
                     f"{self.replications} replications")
@@ -290,13 +295,15 @@ def verdict_table(verdicts: Sequence[Verdict], *, title: str | None = None) -> T
     replicated = next((v for v in verdicts if v.ci is not None), None)
     if replicated is not None:
         caption += f"; mean and 95% CI over {replicated.replications} replications"
-    # Expanded, with ratios, so long metric paths get the most room in an 80-column log.
-    table = Table(title=title, caption=caption, expand=True)
-    # Fold rather than truncate: a CI log must show the whole metric path.
-    table.add_column("metric", overflow="fold", ratio=5)
-    table.add_column("target", overflow="fold", ratio=3)
+    table = Table(title=title, caption=caption)
+    # Never broken mid-word: a metric path stays on one line and gets its full width
+    # up to 48 characters (beyond that it ends in an ellipsis; the JUnit report has
+    # it whole); the other cells wrap at their spaces, so the table fits 80 columns.
+    longest = max((len(v.metric) for v in verdicts), default=6)
+    table.add_column("metric", no_wrap=True, overflow="ellipsis", min_width=min(longest, 48))
+    table.add_column("target", overflow="ellipsis", min_width=8)
     table.add_column("value" if replicated is None else "mean [95% CI]", justify="right",
-                     overflow="fold", ratio=3)
+                     overflow="ellipsis", min_width=9)
     table.add_column("verdict", no_wrap=True, min_width=7)
     for v in verdicts:
         target = f"{v.op} {v.bound}"

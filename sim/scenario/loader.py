@@ -4,6 +4,9 @@ Nothing runs until the whole file has been checked.  Every problem found — YAM
 syntax, duplicate keys, schema violations, dangling references — is reported with
 ``file:line:column``, the key path and what was expected, all of them at once, as
 one :class:`~sim.scenario.problems.ScenarioError`; no other exception escapes.
+The reference checks also run on the items that passed the schema when others
+did not (:mod:`sim.scenario.partial_check`), and a whole-document rule is shown
+at the flag or ``--set`` that caused it, else at the key it names.
 
 >>> loaded = load_scenario("scenarios/campus.yaml", ["duration=60 s"])  # doctest: +SKIP
 >>> loaded.scenario.duration  # doctest: +SKIP
@@ -13,6 +16,7 @@ one :class:`~sim.scenario.problems.ScenarioError`; no other exception escapes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +152,10 @@ def load_scenario(
     try:
         scenario = Scenario.model_validate(document.data)
     except ValidationError as exc:
-        problems = problems_from_validation(exc, Scenario)
+        from sim.scenario.partial_check import references_of_what_parsed
+
+        problems = _placed(document, problems_from_validation(exc, Scenario))
+        problems += references_of_what_parsed(document.data, problems)
         raise ScenarioError(_in_file_order(document.locate_all(problems))) from None
     except RecursionError:
         raise ScenarioError(
@@ -164,6 +171,31 @@ def load_scenario(
     if problems:
         raise ScenarioError(_in_file_order(document.locate_all(problems)))
     return LoadedScenario(scenario, document)
+
+
+def _placed(document: Document, problems: list[Problem]) -> list[Problem]:
+    """Whole-document problems (``warmup < duration``) placed at a key they name.
+
+    Such a rule has no key path, so it was shown at 1:1.  A top-level key named
+    in its message that a flag or ``--set`` gave is the likely cause, so the
+    problem is shown there (``--duration 5 s: warmup (5 s) must be ...``);
+    otherwise at the first key it names that the file has.
+    """
+    keys = sorted((k for k in Scenario.model_fields if k in document.data),
+                  key=len, reverse=True)
+    out: list[Problem] = []
+    for problem in problems:
+        named = [k for k in keys if re.search(rf"\b{k}\b", problem.message)] if \
+            not problem.loc else []
+        given = [a for a in document.overrides if len(a.loc) == 1 and a.loc[0] in named]
+        if given:
+            out.append(problem.at(given[-1].where, None, None))
+        elif named:
+            first = min(named, key=problem.message.index)
+            out.append(Problem((first,), problem.message, on_key=True))
+        else:
+            out.append(problem)
+    return out
 
 
 def _trace_file_problems(scenario: Scenario, base_dir: str) -> list[Problem]:

@@ -10,12 +10,19 @@ from typing import Any
 import numpy as np
 import pytest
 from rich.console import Console
+from scipy import stats
 
 from sim.cli.main import main
-from sim.qos.gate import (
-    Replicated,
+from sim.qos.baseline import (
+    _holm,
+    baseline_document,
     baseline_problems,
     baseline_verdicts,
+    parse_baseline,
+    write_baseline,
+)
+from sim.qos.gate import (
+    Replicated,
     evaluate_replicated,
     parse_tolerance,
     replicate,
@@ -143,12 +150,52 @@ def test_baseline_direction_follows_the_bound() -> None:
     assert "100 ms + 5%" in worse[0].message() and "106 ms" in worse[0].message()
 
 
-def test_baseline_compares_the_replication_mean() -> None:
+def test_baseline_of_one_run_is_judged_with_the_new_replications_spread() -> None:
+    """n = 1 on one side: a prediction interval from the other side's spread."""
     base = summaries({LATENCY: [0.100]})[0]
-    reps = summaries({LATENCY: [0.090, 0.130]})  # mean 110 ms: 10% worse
-    (verdict,) = baseline_verdicts([target(LATENCY, max="1 s")], base, reps, 0.05)
-    assert not verdict.passed and verdict.value == pytest.approx(0.110)
-    assert "over 2 replications" in verdict.message()
+    noisy = summaries({LATENCY: [0.090, 0.130]})  # mean 110 ms, but one run could be 130
+    (verdict,) = baseline_verdicts([target(LATENCY, max="1 s")], base, noisy, 0.05)
+    assert verdict.passed and verdict.value == pytest.approx(0.110)
+    assert "over 2 replications" in verdict.message() and "Holm" in verdict.message()
+    tight = summaries({LATENCY: [0.109, 0.110, 0.111, 0.110, 0.110]})
+    (verdict,) = baseline_verdicts([target(LATENCY, max="1 s")], base, tight, 0.05)
+    assert not verdict.passed
+    # se = s * sqrt(1 + 1/n): the single baseline run spreads as one new run would.
+    values = np.array([0.109, 0.110, 0.111, 0.110, 0.110])
+    t = (values.mean() - 0.100 - 0.005) / (values.std(ddof=1) * np.sqrt(1 + 1 / 5))
+    assert f"p = {float(stats.t.sf(t, 4)):.2g}" in verdict.message()
+
+
+def test_replicated_baseline_uses_welch_and_holm(tmp_path: Path) -> None:
+    thr = "requests.r.throughput_per_s"
+    old = {LATENCY: [0.100, 0.104, 0.098, 0.102, 0.101], thr: [10.0, 10.4, 9.8, 10.1, 9.9]}
+    new = {LATENCY: [0.103, 0.107, 0.101, 0.104, 0.106], thr: [10.0, 10.3, 9.7, 10.2, 9.9]}
+    document = baseline_document("s", [1, 2, 3, 4, 5], summaries(old))
+    path = write_baseline(document, tmp_path / "b.json")
+    baseline = parse_baseline(json.loads(path.read_text()))
+    entry = json.loads(path.read_text())["metrics"][LATENCY]
+    assert entry["n"] == 5 and entry["mean"] == pytest.approx(np.mean(old[LATENCY]))
+    assert entry["ci95"] == pytest.approx(list(t_interval(np.array(old[LATENCY]))))
+    targets = [target(LATENCY, max="1 s"), target(thr, min="1 /s")]
+    verdicts = baseline_verdicts(targets, baseline, summaries(new), 0.0)
+    # Independent reference: scipy's Welch test, one-sided in the "worse" direction.
+    p_lat = stats.ttest_ind(new[LATENCY], old[LATENCY], equal_var=False,
+                            alternative="greater").pvalue
+    p_thr = stats.ttest_ind(new[thr], old[thr], equal_var=False, alternative="less").pvalue
+    assert f"p = {p_lat:.2g}" in verdicts[0].message()
+    assert f"p = {p_thr:.2g}" in verdicts[1].message()
+    # Holm at 1%: the smallest p must be below 0.5%, the next below 1%.
+    ordered = sorted([p_lat, p_thr])
+    expect_first = ordered[0] <= 0.005
+    assert [not v.passed for v in verdicts] == [
+        expect_first and (p <= 0.005 or (p == ordered[1] and p <= 0.01))
+        for p in (p_lat, p_thr)]
+
+
+def test_holm_steps_down() -> None:
+    assert _holm([0.004, 0.009, 0.5], 0.01) == [False, False, False]  # 0.004 > 0.01/3
+    assert _holm([0.003, 0.006, 0.5], 0.01) == [True, False, False]  # 0.006 > 0.01/2
+    assert _holm([0.003, 0.005, 0.009], 0.01) == [True, True, True]
 
 
 def test_baseline_without_a_value_is_skipped_and_one_check_per_direction() -> None:
@@ -173,10 +220,10 @@ def test_verdict_table_shows_ci_and_baseline_rows() -> None:
     reps = summaries({LATENCY: [0.050, 0.054, 0.052]})
     verdicts = evaluate_replicated([target(LATENCY, max="60 ms")], reps)
     verdicts += baseline_verdicts([target(LATENCY, max="60 ms")],
-                                  summaries({LATENCY: [0.040]})[0], reps, 0.05)
+                                  summaries({LATENCY: [0.030]})[0], reps, 0.05)
     text = render(verdict_table(verdicts))
     assert "52 [" in text and "] ms" in text and "mean [95% CI]" in text
-    assert "baseline <= 40 ms + 5%" in text
+    assert "baseline <= 30 ms + 5%" in text
     assert "1 of 1 targets met; 0 of 1 within tolerance of the baseline" in text
 
 
@@ -233,9 +280,12 @@ def test_passing_scenario_exits_0_and_reports_passes(
     assert code == 0
     assert junit_failures(report) == []
     names = [c.get("name") for c in ET.parse(report).getroot().iter("testcase")]
-    assert names == ["requests.req.latency_s.p95 <= 200 ms",
-                     "requests.req.latency_s.mean <= 100 ms",
-                     "sites.mec1.utilisation <= 80%"]
+    # Scenario and metric only: tuning a bound keeps the test's history.
+    assert names == ["ci-pass.requests.req.latency_s.p95",
+                     "ci-pass.requests.req.latency_s.mean",
+                     "ci-pass.sites.mec1.utilisation"]
+    outputs = [c.findtext("system-out") or "" for c in ET.parse(report).getroot().iter("testcase")]
+    assert "<= 200 ms: met, value" in outputs[0]
 
 
 def test_replications_run_consecutive_seeds_and_judge_the_ci(

@@ -249,11 +249,52 @@ def test_literal_with_did_you_mean(tmp_path: Path) -> None:
     )
 
 
-def test_model_validator_message(tmp_path: Path) -> None:
-    path = write(tmp_path, BASE + "warmup: 20 s\n")
+def test_model_validator_message_is_placed_at_the_key_it_names(tmp_path: Path) -> None:
+    text = BASE + "warmup: 20 s\n"
+    path = write(tmp_path, text)
+    line, column = position(text, "warmup:")
     assert single_error(path) == (
-        f"{path}:1:1: warmup (20 s) must be shorter than duration (10 s)"
+        f"{path}:{line}:{column}: warmup: warmup (20 s) must be shorter than duration (10 s)"
     )
+
+
+def test_an_error_caused_by_a_flag_names_the_flag(tmp_path: Path) -> None:
+    """``--duration 5s`` with ``warmup: 5 s``: the duration came from the flag (issue 17)."""
+    from sim.scenario.overrides import FlagValue
+
+    path = write(tmp_path, BASE + "warmup: 5 s\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, [FlagValue("--duration", "duration", "5s")])
+    (problem,) = info.value.problems
+    assert problem.format().startswith("--duration 5s: warmup (5 s) must be shorter than "
+                                       "duration (5 s)")
+    assert single_error(path, ("duration=5 s",)).startswith("--set duration=5 s: warmup")
+
+
+def test_reference_checks_run_on_what_parsed(tmp_path: Path) -> None:
+    """Schema and reference problems in one pass, without follow-on errors."""
+    text = edit(BASE, "    kind: mec\n", "    kind: mecc\n")  # mec1 fails the schema
+    text = edit(text, "workloads:\n", """\
+  - a: students
+    b: clod
+    bandwidth: 1 Gbps
+    delay: 1 ms
+  - a: students
+    b: cloud
+    bandwidth: 1 Gbbps
+    delay: 1 ms
+workloads:
+""")
+    path = write(tmp_path, text)
+    found = errors(path)
+    assert any("nodes[1].kind" in f and "mecc" in f for f in found), found
+    assert any("links[2].bandwidth" in f for f in found), found
+    clod = [f for f in found if '"clod" is not a node' in f]
+    assert len(clod) == 1 and "links[1].b" in clod[0], found
+    line, _ = position(text, "b: clod")
+    assert f":{line}:" in clod[0]
+    # links[0] and the users attached to mec1 name the node that failed: not reported.
+    assert not any('"mec1"' in f for f in found), found
 
 
 def test_type_error_shows_value(tmp_path: Path) -> None:
@@ -430,3 +471,12 @@ def test_set_ambiguous_name(tmp_path: Path) -> None:
     path = write(tmp_path, "nodes: [{name: a}, {name: a}]\n")
     with pytest.raises(ScenarioError, match='2 elements of nodes have name "a"'):
         read_document(path, ["nodes[a].x=1"])
+
+
+def test_reference_problem_next_to_a_schema_problem_of_another_link(tmp_path: Path) -> None:
+    text = edit(BASE, "    b: cloud\n    bandwidth: 1 Gbps\n",
+                "    b: clod\n    bandwidth: 1 Gbps\n")
+    text = edit(text, "workloads:\n",
+                "  - {a: students, b: cloud, bandwidth: 1 Gbbps, delay: 1 ms}\nworkloads:\n")
+    found = errors(write(tmp_path, text))
+    assert [f.split(": ", 2)[1] for f in found] == ["links[0].b", "links[1].bandwidth"], found
