@@ -153,10 +153,10 @@ def test_spill_mark_keeps_frames_in_flight(tmp_path: Path) -> None:
 _PEAK = """
 import sys, tracemalloc
 sys.path.insert(0, {root!r})
-import sim.run, streaming.frames, streaming.vod
+import sim.run.builder, streaming.frames, streaming.vod
 from sim.run.builder import Run
 from sim.scenario.loader import load_scenario
-sim.run.FOLD_SEGMENTS = 1024
+sim.run.builder.FOLD_SEGMENTS = 1024
 streaming.frames.SPILL_ROWS = streaming.vod.SPILL_ROWS = 1024
 run = Run(load_scenario({path!r}).scenario)
 peak = []
