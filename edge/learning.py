@@ -44,13 +44,12 @@ from edge.placement import (
     placed_routes,
     placement_problems,
 )
-from edge.plots import EDGE_PLOTS
 from edge.recommender import RECOMMENDERS, synthetic_interactions
 from edge.schema import CourseLearningSpec
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
-from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
+from sim.run.workload import WORKLOADS, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import serving_site
@@ -111,7 +110,7 @@ class CourseLearning:
 
     spec_class: ClassVar[type[WorkloadSpec]] = CourseLearningSpec
     sections: ClassVar[tuple[SummarySection, ...]] = (LEARNING,)
-    plots: ClassVar[Plots] = EDGE_PLOTS
+    plots: ClassVar[str] = "edge.plots:EDGE_PLOTS"
 
     @staticmethod
     def route_problems(spec: CourseLearningSpec, index: int,

@@ -40,7 +40,7 @@ from sim.distributions import block_sampler
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
-from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table
+from sim.run.workload import WORKLOADS, RunContext, SummarySection, Table
 from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import serving_site
@@ -83,7 +83,7 @@ class RequestResponse:
 
     spec_class: ClassVar[type[WorkloadSpec]] = RequestResponseSpec
     sections: ClassVar[tuple[SummarySection, ...]] = (REQUESTS,)
-    plots: ClassVar[Plots] = {}
+    plots: ClassVar[str] = ""
 
     @staticmethod
     def route_problems(spec: RequestResponseSpec, index: int,

@@ -28,6 +28,9 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._scanned = False
+        """Whether every installed plug-in of this kind is registered (scanning the
+        installed distributions costs tens of milliseconds: done once)."""
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(item: T) -> T:
@@ -49,15 +52,19 @@ class Registry(Generic[T]):
     def load_entry_points(self) -> None:
         """Register every installed plug-in of this kind (to list them all, e.g. for
         the schema); names already built in win."""
+        if self._scanned:
+            return
         for ep in entry_points(group=f"edgestream.{self.kind}"):
             if ep.name not in self._items:
                 self._items[ep.name] = ep.load()
+        self._scanned = True
 
     def get(self, name: str) -> T:
         item = self._items.get(name)
         if item is None:
             item = self._from_entry_points(name)
         if item is None:
+            self.load_entry_points()  # the closest name may be an installed one
             close = difflib.get_close_matches(name, list(self._items), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UnknownPluginError(f"no {self.kind} named {name!r}{hint}")

@@ -44,7 +44,7 @@ import numpy as np
 from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Path, Topology
-from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table
+from sim.run.workload import WORKLOADS, RunContext, SummarySection, Table
 from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import storage_site as video_site
@@ -58,7 +58,6 @@ from streaming.frames import (
     frame_summary,
 )
 from streaming.overview import FRAMES
-from streaming.plots import FRAME_PLOTS
 from streaming.receive import Nack, ReleaseOrder
 from streaming.schema import LiveClassSpec
 
@@ -106,7 +105,7 @@ class LiveClass:
 
     spec_class: ClassVar[type[WorkloadSpec]] = LiveClassSpec
     sections: ClassVar[tuple[SummarySection, ...]] = (FRAMES,)
-    plots: ClassVar[Plots] = FRAME_PLOTS
+    plots: ClassVar[str] = "streaming.plots:FRAME_PLOTS"
 
     @staticmethod
     def route_problems(spec: LiveClassSpec, index: int, topology: Topology) -> list[Problem]:

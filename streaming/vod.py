@@ -32,7 +32,7 @@ from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
 from sim.run.records import ColumnSpill, LazyTable
-from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
+from sim.run.workload import WORKLOADS, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import storage_site as video_site
@@ -41,7 +41,6 @@ from streaming.abr import AbrPolicy, make_abr
 from streaming.ladder import Ladder, default_ladder, load_manifest
 from streaming.overview import SESSIONS
 from streaming.player import PlaybackStats, Session
-from streaming.plots import VIDEO_PLOTS
 from streaming.qoe import session_qoe
 from streaming.schema import CourseVideoSpec
 
@@ -119,7 +118,7 @@ class CourseVideo:
 
     spec_class: ClassVar[type[WorkloadSpec]] = CourseVideoSpec
     sections: ClassVar[tuple[SummarySection, ...]] = (SESSIONS,)
-    plots: ClassVar[Plots] = VIDEO_PLOTS
+    plots: ClassVar[str] = "streaming.plots:VIDEO_PLOTS"
 
     @staticmethod
     def route_problems(spec: CourseVideoSpec, index: int,

@@ -54,7 +54,7 @@ from sim.engine import Wake
 from sim.net.network import Route
 from sim.net.topology import Topology
 from sim.run.records import ColumnSpill, SpillFolder
-from sim.run.workload import WORKLOADS, Plots, RunContext, SummarySection, Table, clients_reach
+from sim.run.workload import WORKLOADS, RunContext, SummarySection, Table, clients_reach
 from sim.scenario.problems import Problem
 from sim.scenario.workload_spec import WorkloadSpec
 from sim.sites import serving_site
@@ -70,7 +70,6 @@ from streaming.frames import (
     sorted_columns,
 )
 from streaming.overview import FRAMES
-from streaming.plots import FRAME_PLOTS
 from streaming.schema import VrLessonSpec
 
 __all__ = ["VrLesson", "vr_site"]
@@ -111,7 +110,7 @@ class VrLesson:
 
     spec_class: ClassVar[type[WorkloadSpec]] = VrLessonSpec
     sections: ClassVar[tuple[SummarySection, ...]] = (FRAMES,)
-    plots: ClassVar[Plots] = FRAME_PLOTS
+    plots: ClassVar[str] = "streaming.plots:FRAME_PLOTS"
 
     @staticmethod
     def route_problems(spec: VrLessonSpec, index: int, topology: Topology) -> list[Problem]:

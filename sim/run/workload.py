@@ -13,6 +13,7 @@ and at run time it registers each cache with :meth:`RunContext.store`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -133,8 +134,9 @@ class Workload(Protocol):
     """Its scenario spec: ``kind`` is a Literal of the name it is registered under."""
     sections: ClassVar[tuple[SummarySection, ...]]
     """The summary sections it writes."""
-    plots: ClassVar[Plots]
-    """Its plots (a run draws those whose table it has)."""
+    plots: ClassVar[str]
+    """Where its :data:`Plots` are, as "module:ATTRIBUTE" ("" for none): imported only
+    when a run draws them, so validating a scenario never imports matplotlib."""
 
     def __init__(self, spec: Any, ctx: RunContext) -> None: ...
 
@@ -170,7 +172,13 @@ def workload_plots() -> dict[str, tuple[str, Callable[[RunOutput], Figure]]]:
     """Every plot the workload plug-ins draw, by file stem (a run draws those whose
     table it has)."""
     workload_specs()  # loads the plug-ins
-    return {stem: plot for kind in WORKLOADS for stem, plot in WORKLOADS.get(kind).plots.items()}
+    found: dict[str, tuple[str, Callable[[RunOutput], Figure]]] = {}
+    for kind in WORKLOADS:
+        where = WORKLOADS.get(kind).plots
+        if where:
+            module, attribute = where.split(":")
+            found.update(getattr(importlib.import_module(module), attribute))
+    return found
 
 
 def workload_sections() -> dict[str, SummarySection]:

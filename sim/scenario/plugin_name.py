@@ -28,10 +28,14 @@ class PluginName:
 
     registry: str
 
-    def resolve(self) -> Registry[Any]:
-        """The registry, with the installed plug-ins of its kind loaded."""
+    def registry_object(self) -> Registry[Any]:
         module, attribute = self.registry.split(":")
         found: Registry[Any] = getattr(importlib.import_module(module), attribute)
+        return found
+
+    def resolve(self) -> Registry[Any]:
+        """The registry, with the installed plug-ins of its kind loaded."""
+        found = self.registry_object()
         found.load_entry_points()
         return found
 
@@ -39,8 +43,8 @@ class PluginName:
         return self.resolve().names()
 
     def _check(self, value: str) -> str:
-        try:
-            self.resolve().get(value)
+        try:  # a built-in name needs no scan of the installed plug-ins
+            self.registry_object().get(value)
         except UnknownPluginError as exc:
             raise ValueError(str(exc)) from None
         return value

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from sim.net.topology import Topology
 from sim.qos.overview import ms, new_table, value_at
-from sim.run.workload import Plots, RunContext, SummarySection
+from sim.run.workload import RunContext, SummarySection
 from sim.scenario.problems import Problem
 from sim.scenario.quantities import PositiveDuration, PositiveSize
 from sim.scenario.references import ReferenceChecker
@@ -58,7 +58,7 @@ class Ping:
 
     spec_class: ClassVar[type[WorkloadSpec]] = PingSpec
     sections: ClassVar[tuple[SummarySection, ...]] = (PINGS,)
-    plots: ClassVar[Plots] = {}
+    plots: ClassVar[str] = ""
 
     def __init__(self, spec: PingSpec, ctx: RunContext) -> None:
         self.spec, self.ctx = spec, ctx
