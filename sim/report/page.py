@@ -18,7 +18,8 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
-__all__ = ["Graphic", "Page", "Section", "TableBlock", "png_figure", "render_page", "svg_figure"]
+__all__ = ["Graphic", "Page", "Section", "TableBlock", "png_figure", "render_page", "svg_figure",
+           "write_page"]
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,11 @@ def render_page(page: Page) -> str:
     env = Environment(autoescape=select_autoescape(default=True), trim_blocks=True,
                       lstrip_blocks=True)
     return env.from_string(_TEMPLATE).render(page=page, markup=Markup)
+
+
+def write_page(page: Page, target: Path) -> Path:
+    """Write the page to `target` atomically: a reader never sees half a file."""
+    staging = target.with_suffix(target.suffix + ".part")
+    staging.write_text(render_page(page), encoding="utf-8")
+    staging.replace(target)
+    return target

@@ -12,7 +12,7 @@ import yaml
 
 from sim.qos.overview import pct
 from sim.qos.targets import Verdict, evaluate, flatten, format_metric
-from sim.report.page import Graphic, Page, Section, TableBlock, png_figure, svg_figure
+from sim.report.page import Graphic, Page, Section, TableBlock, png_figure, svg_figure, write_page
 
 __all__ = ["REPORT", "run_page", "verdict_rows", "write_run_report"]
 
@@ -121,11 +121,5 @@ def run_page(folder: Path) -> Page:
 
 
 def write_run_report(folder: Path) -> Path:
-    """Write `folder`/report.html (atomically: a reader never sees half a file)."""
-    from sim.report.page import render_page
-
-    target = folder / REPORT
-    staging = target.with_suffix(".html.part")
-    staging.write_text(render_page(run_page(folder)), encoding="utf-8")
-    staging.replace(target)
-    return target
+    """Write `folder`/report.html."""
+    return write_page(run_page(folder), folder / REPORT)

@@ -5,45 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
-import yaml
-
-from sim.qos.point_verdict import judge_point
 from sim.qos.targets import format_metric
-from sim.report.page import Page, Section, TableBlock, svg_figure
+from sim.report.page import Page, Section, TableBlock, svg_figure, write_page
 from sim.report.run_report import REPORT
 
-__all__ = ["point_verdicts", "sweep_page", "write_sweep_report"]
-
-
-def _targets(folder: Path, manifest: dict[str, Any]) -> list[Any]:
-    """The qos targets of the sweep's scenario (every point shares them)."""
-    from sim.scenario.schema import Scenario
-
-    for run in manifest.get("runs", []):
-        path = folder / run.get("folder", "") / "scenario.yaml"
-        if path.is_file():
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            return list(Scenario.model_validate(data).qos)
-    return []
-
-
-def point_verdicts(points: pa.Table, targets: list[Any]) -> dict[int, list[tuple[str, bool]]]:
-    """Per point, (metric and bound, met) per target bound (:func:`judge_point`)."""
-    rows: dict[tuple[int, str], dict[str, Any]] = {
-        (int(r["point"]), r["metric"]): r for r in points.to_pylist()}
-    out: dict[int, list[tuple[str, bool]]] = {}
-    for point in sorted({p for p, _ in rows}):
-        verdicts = []
-        for target in targets:
-            row = rows.get((point, target.metric), {})
-            for bound, met in judge_point([target], target.metric, row.get("mean"),
-                                          row.get("ci95_low"), row.get("ci95_high")):
-                verdicts.append((f"{target.metric} {bound}", met))
-        out[point] = verdicts
-    return out
+__all__ = ["sweep_page", "write_sweep_report"]
 
 
 def sweep_page(folder: Path) -> Page:
@@ -54,23 +21,25 @@ def sweep_page(folder: Path) -> Page:
     manifest = sweep.manifest
     parameters = [p["name"] for p in manifest.get("parameters", [])]
     points = sweep.points
-    targets = _targets(folder, manifest)
+    rows_of = points.select(["point", "metric", "target", "met"]).to_pylist() \
+        if "met" in points.column_names else []
+    judged = {(r["point"], r["metric"]): bool(r["met"]) for r in rows_of if r["target"]}
+    bounds = {r["metric"]: r["target"] for r in rows_of if r["target"]}
     params_of = {int(r["point"]): [str(r[p]) for p in parameters]
                  for r in points.select(["point", *parameters]).to_pylist()}
     sections = [Section("Parameters", [TableBlock(
         f"{len(params_of)} points x {manifest.get('replications', 1)} replications, "
         f"base {manifest.get('base')}", ("parameter", "values"),
         [[p["name"], ", ".join(map(str, p["values"]))] for p in manifest.get("parameters", [])])])]
-    if targets:
-        verdicts = point_verdicts(points, targets)
-        bounds = [name for name, _ in next(iter(verdicts.values()), [])]
-        rows = [[*params_of[point], *("met" if ok else "MISSED" for _, ok in verdict)]
-                for point, verdict in verdicts.items()]
+    if bounds:  # points.parquet's verdicts (sim.qos.point_verdict); no data: missed
+        rows = [[*params_of[point], *("met" if judged.get((point, metric)) else "MISSED"
+                                       for metric in bounds)] for point in sorted(params_of)]
         sections.append(Section("QoS verdicts per point", [TableBlock(
-            "each target judged on the point's replications", (*parameters, *bounds), rows)],
+            "each target judged on the point's replications",
+            (*parameters, *(f"{metric} {bound}" for metric, bound in bounds.items())), rows)],
             note="A max is judged on the 95% CI's upper end of the mean over replications, "
                  "a min on its lower end (the mean with one replication), as `check` does."))
-    metrics = [t.metric for t in targets] or sorted(
+    metrics = list(bounds) or sorted(
         m for m in set(points.column("metric").to_pylist()) if m.endswith(".latency_s.mean"))
     figures = [svg_figure(metric_vs_parameter(points, metric, parameters[0],
                                               limits=target_limits(points, metric)),
@@ -92,11 +61,5 @@ def sweep_page(folder: Path) -> Page:
 
 
 def write_sweep_report(folder: Path) -> Path:
-    """Write `folder`/report.html atomically."""
-    from sim.report.page import render_page
-
-    target = folder / REPORT
-    staging = target.with_suffix(".html.part")
-    staging.write_text(render_page(sweep_page(folder)), encoding="utf-8")
-    staging.replace(target)
-    return target
+    """Write `folder`/report.html."""
+    return write_page(sweep_page(folder), folder / REPORT)
