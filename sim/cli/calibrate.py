@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
         "calibrate", help="simulate the live class and play it live, and compare them",
         description="Simulate the scenario, play its live class through the real relay, and "
                     "compare the frame latency of the same receivers (table + CDF plot). "
-                    "Exit 1 when the simulated p50 is more than 20%% off the live p50.")
+                    "Exit 1 when the simulated p50 is more than 20% off the live p50.")
     add_live_options(cal)
 
 

@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "size", help="find the smallest value of a parameter that meets every qos target",
         description="Bisect a parameter's range for the boundary of the scenario's qos "
-                    "targets, judged like check --replications (95%% CI of the mean). "
+                    "targets, judged like check --replications (95% CI of the mean). "
                     "Exit 0 when a value meets them, 1 when none in the range does.")
     p.add_argument("scenario", help="YAML file with qos targets")
     p.add_argument("--vary", required=True, metavar="KEY=LOW..HIGH",

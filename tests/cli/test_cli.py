@@ -166,3 +166,13 @@ def test_default_scenario_from_a_fresh_directory(tmp_path: Path) -> None:
     summary = next((tmp_path / "results" / "default").glob("*/summary.json"))
     assert summary.is_file()
     assert elapsed < 60
+
+
+def test_help_texts_show_percent_signs_once() -> None:
+    # argparse %-formats help strings but not descriptions: "20%%" printed literally.
+    from sim.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():  # type: ignore[attr-defined]
+        assert "%%" not in command.format_help(), name
