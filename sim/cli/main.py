@@ -26,6 +26,7 @@ from typing import Any
 
 from rich.console import Console
 
+from sim.cli import help_text
 from sim.cli.common import (
     EXIT_INPUT,
     EXIT_INTERNAL,
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="accept work estimates over the limits (docs/scenario.md)")
     for module in COMMAND_MODULES.values():
         importlib.import_module(module).add_parser(sub)
+    help_text.attach(parser, sub)
     return parser
 
 

@@ -20,10 +20,7 @@ def add_parser(sub: Any) -> None:
         description="Write PATH/report.html: one self-contained page (no network needed) with "
                     "the QoS verdicts, the summary per workload, the topology with link "
                     "utilisation, every plot and the scenario as run; for a sweep, a verdict "
-                    "grid per point and metric-vs-parameter figures with CI bands.",
-        epilog="example: run_sim.py report results/default/seed42-e89cf1e6c2\n"
-               "exit codes: 0 written, 2 PATH is not a run or sweep folder",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "grid per point and metric-vs-parameter figures with CI bands.")
     p.add_argument("path", type=Path, metavar="PATH", help="a run folder or a sweep folder")
 
 

@@ -250,20 +250,21 @@ class _Builder:
         return f"mapping (see {self.model(node.cls, path, jobs)})"
 
 
-def sections() -> list[Section]:
-    """All sections of the reference, in document order (the top level first)."""
+def sections(root: type[BaseModel] = Scenario) -> list[Section]:
+    """All sections of the reference of ``root`` (a scenario, or another input file such
+    as a sweep file), in document order (the top level first)."""
     builder = _Builder()
     jobs: list[_Job] = []
-    builder.titles[Scenario] = "Top level"
-    builder.model_section(Scenario, "", "Top level", level=3, jobs=jobs)
+    builder.titles[root] = "Top level"
+    builder.model_section(root, "", "Top level", level=3, jobs=jobs)
     builder.run(jobs)
     return builder.sections
 
 
-def render() -> str:
-    """The generated Markdown (without the marker comments)."""
+def render(root: type[BaseModel] = Scenario) -> str:
+    """The generated Markdown of ``root``'s keys (without the marker comments)."""
     out: list[str] = []
-    for section in sections():
+    for section in sections(root):
         out.append(f"{'#' * section.level} {section.title}\n")
         if section.intro:
             out.append(f"{section.intro}\n")
