@@ -151,7 +151,10 @@ def _check_one(path: str, baseline_path: str | None, write_path: str | None,
         suite.properties["baseline"] = baseline_path or ""
         suite.properties["tolerance"] = f"{tolerance:.4g}"
         verdicts += baseline_verdicts(scn.qos, baseline, summaries, tolerance)
-    console.print(verdict_table(verdicts, title=f"{path}  ({where})"))
+    # The location is a line of its own: a table title wraps at the table's width, and a long
+    # results path would split the seed range over two lines.
+    console.print(f"{path}  ({where})", soft_wrap=True, markup=False, highlight=False)
+    console.print(verdict_table(verdicts))
     suite.cases = cases_of(verdicts, scn.name)
     suite.time = time.perf_counter() - started
     return suite, all(v.passed for v in verdicts)

@@ -16,6 +16,7 @@ latency) is an input error reported before anything runs.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -57,8 +58,12 @@ _PARSERS: Mapping[Kind, Callable[[object], float]] = {
     "fraction": parse_fraction,
     "count": parse_fraction,
 }
-_CORE_COUNTS = frozenset({"count", "jobs"})
+_CORE_COUNTS = frozenset({"count", "jobs", "messages_sent", "messages_delivered", "rate_solves",
+                          "cells", "ues", "handovers"})
 """Leaf names of the core's sections that count things (the workloads declare theirs)."""
+
+_STATISTIC = re.compile(r"_(mean|min|max|p\d+)$")
+"""A statistic appended to a quantity's name (``inference_s_mean``) does not change its unit."""
 
 
 @cache
@@ -100,7 +105,7 @@ def unit_of(metric: str) -> Kind:
     if segments[-1] in _counts() or segments[-1].endswith("_count"):
         return "count"
     named = segments[2:] if len(segments) >= 3 else segments
-    for segment in reversed(named):
+    for segment in (_STATISTIC.sub("", name) for name in reversed(named)):
         if segment.endswith("_per_s") or segment.endswith("frame_rate"):
             return "frequency"
         if segment.endswith("_bps"):

@@ -33,7 +33,9 @@ def at_80(args: list[str], monkeypatch: pytest.MonkeyPatch,
     code = main(args)
     out = capsys.readouterr().out
     assert code in (0, 1), out
-    long = [line for line in out.splitlines() if len(line) > 80]
+    # A line naming a path is never wrapped, so that it can be copied whole.
+    long = [line for line in out.splitlines()
+            if len(line) > 80 and not line.startswith((str(ROOT), "results:"))]
     assert not long, long
     assert "…" not in out
     return out

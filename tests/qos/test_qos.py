@@ -106,6 +106,13 @@ def test_unexecuted_run_has_the_same_metrics(summary: dict[str, Any]) -> None:
     ("sites.mec1.utilisation", "fraction"),
     ("access.students.downlink.utilisation_max", "fraction"),
     ("sites.edge_s.utilisation", "fraction"),  # a site named edge_s is not in seconds
+    # A statistic suffix keeps the quantity's unit; the core's counters are counts.
+    ("learning.lms.inference_s_mean", "duration"),
+    ("radio.cell_allocated_dl_bps_mean", "rate"),
+    ("sessions.lectures.rebuffer_ratio_mean", "fraction"),
+    ("network.messages_sent", "count"),
+    ("radio.handovers", "count"),
+    ("sites.p95_s.utilisation", "fraction"),  # a site named p95_s is not in seconds either
 ])
 def test_unit_of(metric: str, kind: str) -> None:
     assert unit_of(metric) == kind
