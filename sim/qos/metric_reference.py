@@ -18,13 +18,12 @@ example scenario).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from sim.qos.targets import Kind, flatten, unit_of
-from sim.scenario.reference import BEGIN_MARKER, END_MARKER, splice
+from sim.scenario.reference import generator_main
 
 __all__ = ["REGENERATE", "SOURCES", "collect", "main", "render"]
 
@@ -112,20 +111,7 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the list; with ``--write FILE`` update FILE between the markers."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) == 2 and args[0] == "--write":
-        target = Path(args[1])
-        document = target.read_text(encoding="utf-8")
-        if BEGIN_MARKER not in document or END_MARKER not in document:
-            print(f"{args[1]}: no {BEGIN_MARKER} / {END_MARKER} markers", file=sys.stderr)
-            return 2
-        target.write_text(splice(document, render()), encoding="utf-8")
-        return 0
-    if args:
-        print(f"usage: {REGENERATE.replace('--write', '[--write').rstrip()}]", file=sys.stderr)
-        return 2
-    sys.stdout.write(render())
-    return 0
+    return generator_main(render, REGENERATE.replace("--write", "[--write").rstrip() + "]", argv)
 
 
 if __name__ == "__main__":

@@ -295,8 +295,11 @@ def splice(document: str, generated: str) -> str:
     return f"{head}{BEGIN_MARKER}\n{generated}\n{END_MARKER}{tail}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print the reference; with ``--write FILE`` update FILE between the markers."""
+def generator_main(render_text: Callable[[], str], usage: str, argv: list[str] | None) -> int:
+    """A generated doc's command line: print it, or with ``--write FILE`` splice it into FILE.
+
+    Shared by every generated reference so that each one is refreshed the same way.
+    """
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "--write":
         target = Path(args[1])
@@ -304,13 +307,19 @@ def main(argv: list[str] | None = None) -> int:
         if BEGIN_MARKER not in document or END_MARKER not in document:
             print(f"{args[1]}: no {BEGIN_MARKER} / {END_MARKER} markers", file=sys.stderr)
             return 2
-        target.write_text(splice(document, render()), encoding="utf-8")
+        target.write_text(splice(document, render_text()), encoding="utf-8")
         return 0
     if args:
-        print("usage: python -m sim.scenario.reference [--write docs/scenario.md]", file=sys.stderr)
+        print(f"usage: {usage}", file=sys.stderr)
         return 2
-    sys.stdout.write(render())
+    sys.stdout.write(render_text())
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the reference; with ``--write FILE`` update FILE between the markers."""
+    return generator_main(render, "python -m sim.scenario.reference [--write docs/scenario.md]",
+                          argv)
 
 
 if __name__ == "__main__":
