@@ -158,6 +158,7 @@ class VrLessonSpec(FrameStreamSpec, WorkloadSpec):
     """
 
     kind: Literal["vr_lesson"]
+    lock_step_users: ClassVar[str | None] = "clients"
     name: Name = Field(description="Workload name; the label in results.")
     clients: list[Name] = Field(min_length=1, description="User groups wearing headsets.")
     mode: Literal["rendered", "video360"] = Field(
@@ -201,6 +202,7 @@ class LiveClassSpec(FrameStreamSpec, WorkloadSpec, QuietSpec):
 
     quiet: ClassVar[tuple[str, ...]] = ("jitter_buffer", "retransmission")
     kind: Literal["live_class"]
+    lock_step_users: ClassVar[str | None] = "students"
     name: Name = Field(description="Workload name; the label in results.")
     teacher: Name = Field(description="User group of the teacher (its first member sends).")
     students: list[Name] = Field(min_length=1, description="User groups that watch.")

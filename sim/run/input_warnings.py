@@ -2,8 +2,9 @@
 
 Two defaults surprised planners (issue 16) without being errors:
 
-* ``start_spread: 0`` (the default) starts every session of a VR lesson or live
-  class at the same instant, so all headsets pose, render and send their frames
+* ``start_spread: 0`` (the default) starts every session of a frame workload
+  (one whose spec names its ``lock_step_users``, such as VR lessons and live
+  classes) at the same instant, so all headsets pose, render and send their frames
   in lock-step and queue behind each other at every frame: the p95 latency of a
   lock-stepped classroom can be far above that of one whose starts are spread
   over a frame interval.  The default stays (results of existing scenarios must
@@ -28,8 +29,6 @@ __all__ = ["print_warnings", "scenario_warnings"]
 
 _SI_UNIT = {"duration": "s", "size": "B", "rate": "bps", "frequency": "/s"}
 _EXAMPLE = {"duration": "ms", "size": "kB", "rate": "Mbps", "frequency": "/s"}
-_LOCK_STEP_KINDS = {"vr_lesson": "clients", "live_class": "students"}
-"""Workload kinds whose sessions start at start + start_spread * U, and their user groups."""
 
 
 def _lock_step(loaded: LoadedScenario) -> list[Problem]:
@@ -37,7 +36,7 @@ def _lock_step(loaded: LoadedScenario) -> list[Problem]:
     counts = {node.name: getattr(node, "count", 0) for node in scn.nodes if node.kind == "users"}
     out: list[Problem] = []
     for i, workload in enumerate(scn.workloads):
-        field = _LOCK_STEP_KINDS.get(workload.kind)
+        field = type(workload).lock_step_users  # each kind says which sessions run in step
         if field is None or getattr(workload, "start_spread", None) != 0:
             continue
         sessions = sum(counts.get(group, 0) for group in getattr(workload, field))

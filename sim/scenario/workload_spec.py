@@ -10,7 +10,7 @@ third-party workload is validated, located and documented like a built-in one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import Field
 
@@ -28,6 +28,11 @@ class WorkloadSpec(Spec):
 
     kind: str
     name: Name = Field(description="Workload name; the label in results.")
+
+    lock_step_users: ClassVar[str | None] = None
+    """The field listing the user groups whose sessions all start at ``start`` when
+    ``start_spread`` is 0 and then run frame by frame in step (a warning names it),
+    or None for kinds without such sessions."""
 
     def check_references(self, index: int, checker: ReferenceChecker) -> None:
         """Report (``checker.add``) the names this workload uses that refer to nothing,
